@@ -1,0 +1,52 @@
+"""Turn a validated spec into a compiled `keras.Sequential` (Keras 3)."""
+
+from __future__ import annotations
+
+from .spec import INPUT_SHAPE, Conv2D, Dense, Dropout, Experiment, Flatten, MaxPooling2D, validate
+
+
+def build_model(experiment: Experiment):
+    """Validate the spec, then build and compile the model it describes.
+
+    Labels are integer classes, so the loss is sparse categorical cross-entropy:
+    the same loss and gradients as the report's categorical cross-entropy on one-hot targets.
+    """
+    validate(experiment)
+    import keras
+
+    model = keras.Sequential([keras.Input(shape=INPUT_SHAPE)] + [_keras_layer(layer) for layer in experiment.layers],
+                             name=_model_name(experiment.name))
+    model.compile(loss="sparse_categorical_crossentropy", optimizer=make_optimizer(experiment),
+                  metrics=["accuracy"])
+    return model
+
+
+def make_optimizer(experiment: Experiment):
+    import keras
+
+    config = experiment.config
+    optimizer = {"SGD": keras.optimizers.SGD, "Adam": keras.optimizers.Adam}[config.optimizer]
+    return optimizer(learning_rate=config.effective_learning_rate)
+
+
+def _keras_layer(layer):
+    from keras import layers
+
+    match layer:
+        case Dense(units, activation):
+            return layers.Dense(units, activation=activation)
+        case Conv2D(filters, kernel, strides, activation):
+            return layers.Conv2D(filters, kernel_size=(kernel, kernel), strides=(strides, strides),
+                                 activation=activation)
+        case MaxPooling2D(pool):
+            return layers.MaxPooling2D(pool_size=(pool, pool))
+        case Dropout(rate):
+            return layers.Dropout(rate)
+        case Flatten():
+            return layers.Flatten()
+    raise TypeError(f"Unknown layer {layer!r}")
+
+
+def _model_name(name: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() else "_" for ch in name.lower()).strip("_")
+    return cleaned or "model"

@@ -1,0 +1,375 @@
+"""`python -m mnistlab`: presets, train, runs, show, predict, reproduce, rename, delete.
+
+Progress goes to stderr, results to stdout (`--json` for machines). Errors are one sentence
+and a non-zero exit code. TensorFlow is imported only by commands that need it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+
+from .data import DataError
+from .spec import Experiment, SpecError, summarize_layers, validate
+from .store import RunStore, StoreError
+from .train import TrainingObserver
+
+EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 2, 130
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one sentence."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_OK
+    try:
+        return args.handler(args) or EXIT_OK
+    except (CliError, SpecError, DataError, StoreError, KeyError, ValueError) as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("\ninterrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m mnistlab",
+        description="Train, compare and probe the course report's MLPs and CNNs on real MNIST. "
+                    "Runs are stored under $MNISTLAB_HOME (default ~/.mnistlab); "
+                    "MNISTLAB_DATA points at a local mnist.npz.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("presets", help="the report's 15 experiments")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_presets)
+
+    p = sub.add_parser("train", help="train a preset or a spec file and store the run")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--preset", help='a preset name, e.g. "CNN 5"')
+    source.add_argument("--spec", type=Path, help="a JSON spec file")
+    _add_training_overrides(p)
+    p.add_argument("--seed", type=int, help="random seed (repeatable runs)")
+    p.add_argument("--name", help="name for the run")
+    p.add_argument("--json", action="store_true", help="print the run id, folder and metrics as JSON")
+    p.set_defaults(handler=cmd_train)
+
+    p = sub.add_parser("runs", help="the comparison table of every stored run")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_runs)
+
+    p = sub.add_parser("show", help="one run: spec, status, metrics")
+    p.add_argument("run", help="run id, id prefix or name")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_show)
+
+    p = sub.add_parser("predict", help="classify an image file with a stored run's model")
+    p.add_argument("image", type=Path)
+    p.add_argument("--run", required=True, help="run id, id prefix or name")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_predict)
+
+    p = sub.add_parser("reproduce", help="train the report's experiments and compare with its numbers")
+    p.add_argument("--only", help='comma-separated preset names, e.g. "MLP 1,CNN 5"')
+    _add_training_overrides(p)
+    p.add_argument("--redo", action="store_true", help="train again even where a matching run exists")
+    p.add_argument("--output", type=Path, help="write the comparison as Markdown to this file")
+    p.set_defaults(handler=cmd_reproduce)
+
+    p = sub.add_parser("rename", help="rename a run")
+    p.add_argument("run")
+    p.add_argument("name")
+    p.set_defaults(handler=cmd_rename)
+
+    p = sub.add_parser("delete", help="delete a run and its files")
+    p.add_argument("run")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(handler=cmd_delete)
+    return parser
+
+
+def _add_training_overrides(p):
+    p.add_argument("--epochs", type=int, help="override the number of epochs")
+    p.add_argument("--limit", type=int, help="train on the first N training images only")
+
+
+# ------------------------------------------------------------------ commands
+
+def cmd_presets(args) -> int:
+    from .presets import PRESETS
+
+    rows = [{"name": p.name, "layers": summarize_layers(p.experiment), "params": p.params,
+             "optimizer": p.experiment.config.optimizer,
+             "learning_rate": p.experiment.config.effective_learning_rate,
+             "epochs": p.experiment.config.epochs, "report_accuracy": p.report.accuracy,
+             "finding": p.report.finding} for p in PRESETS]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    _print_table(rows, ["name", "params", "optimizer", "learning_rate", "epochs", "report_accuracy", "layers"])
+    return EXIT_OK
+
+
+def cmd_train(args) -> int:
+    experiment = _experiment_from_args(args)
+    validate(experiment)
+    store = RunStore()
+    run_id, result = _train_and_store(store, experiment)
+    payload = {"run_id": run_id, "folder": str(store.runs_dir / run_id), "status": result.status,
+               "message": result.message, "metrics": _headline(result.metrics)}
+    if args.json:
+        print(json.dumps(payload, indent=2))
+    else:
+        print(f"run {run_id}: {result.status}" + (f" — {result.message}" if result.message else ""))
+        if result.metrics:
+            m = result.metrics
+            print(f"test accuracy {m['accuracy']:.4f} · Keras precision {m['keras_precision']:.4f} · "
+                  f"Keras recall {m['keras_recall']:.4f} · macro F1 {m['macro_f1']:.4f}")
+        print(f"stored in {payload['folder']}")
+    return EXIT_OK if result.status != "failed" else EXIT_ERROR
+
+
+def cmd_runs(args) -> int:
+    from .store import runs_table
+
+    listing = RunStore().list_runs()
+    _warn(listing.warnings)
+    table = runs_table(listing)
+    if args.json:
+        print(table.to_json(orient="records", indent=2))
+        return EXIT_OK
+    if table.empty:
+        print("No runs yet: `python -m mnistlab train --preset \"CNN 1\" --limit 5000 --epochs 1` makes one.")
+        return EXIT_OK
+    shown = table[["run_id", "name", "params", "optimizer", "learning_rate", "epochs", "accuracy",
+                   "keras_precision", "keras_recall", "macro_f1", "train_seconds", "status"]]
+    print(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}", na_rep="—"))
+    return EXIT_OK
+
+
+def cmd_show(args) -> int:
+    run = RunStore().find_run(args.run)
+    if args.json:
+        print(json.dumps({"run": run.info, "spec": run.experiment.to_dict(), "metrics": run.metrics,
+                          "history": run.history()}, indent=2))
+        return EXIT_OK
+    info = run.info
+    print(f"{run.name}  ({run.run_id})")
+    print(f"status {run.status}" + (f" — {info['message']}" if info.get("message") else ""))
+    print(f"created {info.get('created')} · epochs {info.get('epochs_run', 0)} · "
+          f"train {info.get('train_seconds', '—')} s · {info.get('device', '?')} · "
+          f"TensorFlow {info.get('tensorflow_version', '?')}")
+    print()
+    _print_table([{"#": r.number, "layer": r.description, "output shape": str(r.output_shape),
+                   "params": f"{r.params:,}"} for r in validate(run.experiment)],
+                 ["#", "layer", "output shape", "params"])
+    cfg = run.experiment.config
+    print(f"\n{cfg.optimizer} lr {cfg.effective_learning_rate:g} · batch {cfg.batch_size} · "
+          f"validation {cfg.validation_split:g} · seed {cfg.seed} · train images {cfg.train_limit or 60000}")
+    if run.metrics:
+        m = run.metrics
+        print(f"\ntest accuracy {m['accuracy']:.4f} · Keras precision {m['keras_precision']:.4f} · "
+              f"Keras recall {m['keras_recall']:.4f} · macro F1 {m['macro_f1']:.4f}")
+        print("accuracy per class: " + "  ".join(f"{d}: {a:.3f}" for d, a in enumerate(m["per_class_accuracy"])))
+    return EXIT_OK
+
+
+def cmd_predict(args) -> int:
+    from .predict import load_image_file, predict_drawing
+
+    image = load_image_file(args.image)
+    store = RunStore()
+    run = store.find_run(args.run)
+    prediction = predict_drawing(store.load_model(run.run_id), image)
+    if prediction is None:
+        raise CliError(f"{args.image} looks blank (no digit found), so there is nothing to predict.")
+    if args.json:
+        print(json.dumps({"run_id": run.run_id, "digit": prediction.digit, "confidence": prediction.confidence,
+                          "probabilities": [float(p) for p in prediction.probabilities]}, indent=2))
+    else:
+        print(f"{prediction.digit}  (confidence {prediction.confidence:.1%}, model {run.name} {run.run_id})")
+    return EXIT_OK
+
+
+def cmd_reproduce(args) -> int:
+    from .reproduce import compare, markdown_table, reproduction_experiment, select_presets
+
+    presets = select_presets(args.only)
+    store = RunStore()
+    for preset in presets:
+        experiment = reproduction_experiment(preset, args.epochs, args.limit)
+        done = None if args.redo else store.find_completed(experiment)
+        if done:
+            print(f"{preset.name}: already reproduced by run {done.run_id}, skipped (--redo trains again).",
+                  file=sys.stderr)
+            continue
+        print(f"{preset.name}: training {summarize_layers(experiment)}", file=sys.stderr)
+        _train_and_store(store, experiment)
+    table = markdown_table(compare(store, presets, args.epochs, args.limit))
+    print(table)
+    if args.output:
+        try:
+            args.output.write_text(table, encoding="utf-8")
+        except OSError as err:
+            raise CliError(f"Cannot write {args.output}: {err.strerror or err}.") from None
+        print(f"written to {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_rename(args) -> int:
+    store = RunStore()
+    run = store.find_run(args.run)
+    store.rename(run.run_id, args.name)
+    print(f"run {run.run_id} renamed to {args.name.strip()!r}")
+    return EXIT_OK
+
+
+def cmd_delete(args) -> int:
+    store = RunStore()
+    run = store.find_run(args.run)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CliError("Deleting needs confirmation; pass --yes when not at a terminal.")
+        if input(f"Delete run {run.run_id} ({run.name})? [y/N] ").strip().lower() != "y":
+            print("kept.")
+            return EXIT_OK
+    store.delete(run.run_id)
+    print(f"run {run.run_id} deleted")
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------ helpers
+
+def _experiment_from_args(args) -> Experiment:
+    if args.preset:
+        from .presets import get_preset
+
+        experiment = get_preset(args.preset).experiment
+    else:
+        try:
+            text = args.spec.read_text(encoding="utf-8")
+        except OSError as err:
+            raise CliError(f"Cannot read the spec file {args.spec}: {err.strerror or err}.") from None
+        except UnicodeDecodeError:
+            raise CliError(f"The spec file {args.spec} is not UTF-8 text.") from None
+        experiment = Experiment.from_json(text)
+    changes = {key: value for key, value in
+               {"epochs": args.epochs, "train_limit": args.limit, "seed": args.seed}.items() if value is not None}
+    if changes:
+        experiment = experiment.with_config(**changes)
+    if args.name:
+        experiment = Experiment(args.name, experiment.layers, experiment.config)
+    return experiment
+
+
+def _train_and_store(store: RunStore, experiment: Experiment):
+    """Train with the progress printer and the run recorder; Ctrl-C stops after the current batch."""
+    from .store import RunRecorder
+    from .train import StopSignal, train
+
+    validate(experiment)
+    run_id = store.create_run(experiment)
+    stop = StopSignal()
+    with _stop_on_ctrl_c(stop):
+        result = train(experiment, [ProgressPrinter(), RunRecorder(store, run_id)], stop=stop)
+    return run_id, result
+
+
+class _stop_on_ctrl_c:
+    """First Ctrl-C asks training to stop gracefully; a second one interrupts at once."""
+
+    def __init__(self, stop):
+        self.stop = stop
+
+    def __enter__(self):
+        self.previous = signal.signal(signal.SIGINT, self._handle)
+
+    def __exit__(self, *exc):
+        signal.signal(signal.SIGINT, self.previous)
+
+    def _handle(self, signum, frame):
+        if self.stop.requested:
+            raise KeyboardInterrupt
+        self.stop.request()
+        print("\nstopping after this batch (Ctrl-C again to abort)…", file=sys.stderr)
+
+
+def _headline(metrics):
+    if not metrics:
+        return None
+    keys = ("accuracy", "keras_precision", "keras_recall", "macro_f1", "per_class_accuracy")
+    return {key: metrics[key] for key in keys}
+
+
+def _warn(warnings):
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
+def _print_table(rows: list[dict], columns: list[str]) -> None:
+    cells = [[str(row[c]) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+    for r in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths)))
+
+
+class ProgressPrinter(TrainingObserver):
+    """Prints a progress line to stderr: epoch, batch, loss, accuracy, ETA."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self._steps = 0
+        self._epochs = 0
+        self._epoch_seconds = []
+
+    def run_started(self, event):
+        self._steps, self._epochs = event.steps_per_epoch, event.epochs
+        print(f"{event.experiment.name}: {event.train_samples:,} training images, "
+              f"{event.validation_samples:,} for validation, {event.epochs} epoch(s) of "
+              f"{event.steps_per_epoch} batches", file=self.stream)
+
+    def batch_ended(self, event):
+        if not self.tty:
+            return
+        done = event.batch / self._steps
+        bar = "█" * int(done * 24) + "·" * (24 - int(done * 24))
+        eta = self._eta(event.epoch, done)
+        self.stream.write(f"\repoch {event.epoch}/{self._epochs} {bar} {event.batch}/{self._steps} "
+                          f"loss {event.loss:.4f} acc {event.accuracy:.4f} ETA {_clock(eta)}  ")
+        self.stream.flush()
+
+    def epoch_ended(self, event):
+        self._epoch_seconds.append(event.seconds)
+        val = (f" · val loss {event.val_loss:.4f} val acc {event.val_accuracy:.4f}"
+               if event.val_loss is not None else "")
+        prefix = "\r" if self.tty else ""
+        print(f"{prefix}epoch {event.epoch}/{event.epochs} loss {event.loss:.4f} acc {event.accuracy:.4f}{val} "
+              f"· {event.seconds:.1f} s · ETA {_clock(event.eta)}" + " " * 10, file=self.stream)
+
+    def run_ended(self, result):
+        if result.message:
+            print(result.message, file=self.stream)
+
+    def _eta(self, epoch, done_in_epoch):
+        if not self._epoch_seconds:
+            return None
+        per_epoch = sum(self._epoch_seconds) / len(self._epoch_seconds)
+        return per_epoch * (self._epochs - epoch + 1 - done_in_epoch)
+
+
+def _clock(seconds) -> str:
+    if seconds is None:
+        return "…"
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"

@@ -1,0 +1,78 @@
+"""Our runs of the report's experiments, side by side with its published numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .presets import PRESETS, Preset, get_preset
+from .spec import Experiment
+from .store import Run, RunStore
+
+
+@dataclass(frozen=True)
+class Comparison:
+    preset: Preset
+    run: Run | None
+
+    @property
+    def ours(self) -> dict | None:
+        return self.run.metrics if self.run else None
+
+    def difference(self, key: str) -> float | None:
+        """Ours minus the report's, for accuracy / keras_precision / keras_recall."""
+        if not self.ours:
+            return None
+        report = {"accuracy": self.preset.report.accuracy, "keras_precision": self.preset.report.precision,
+                  "keras_recall": self.preset.report.recall}[key]
+        return self.ours[key] - report
+
+
+def select_presets(only: str | None = None) -> list[Preset]:
+    """The presets named in a comma-separated list, or all fifteen."""
+    if not only:
+        return list(PRESETS)
+    return [get_preset(name) for name in only.split(",") if name.strip()]
+
+
+def reproduction_experiment(preset: Preset, epochs: int | None = None, limit: int | None = None) -> Experiment:
+    """The preset at the report's settings, optionally shortened for a quick check."""
+    changes = {}
+    if epochs is not None:
+        changes["epochs"] = epochs
+    if limit is not None:
+        changes["train_limit"] = limit
+    return preset.experiment.with_config(**changes) if changes else preset.experiment
+
+
+def compare(store: RunStore, presets: list[Preset], epochs: int | None = None,
+            limit: int | None = None) -> list[Comparison]:
+    """For each preset, the newest finished run with exactly the reproduction's spec, if any."""
+    return [Comparison(p, store.find_completed(reproduction_experiment(p, epochs, limit))) for p in presets]
+
+
+def markdown_table(comparisons: list[Comparison]) -> str:
+    head = ("| Experiment | Params | Report acc. | Ours acc. | Δ acc. (pp) | Report prec. | Ours prec. "
+            "| Report rec. | Ours rec. | Epochs | Train s | Seed | Status |\n"
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    lines = [head]
+    for c in comparisons:
+        r, ours = c.preset.report, c.ours or {}
+        info = c.run.info if c.run else {}
+        cfg = c.run.experiment.config if c.run else c.preset.experiment.config
+        lines.append(" | ".join([
+            f"| {c.preset.name}", f"{c.preset.params:,}",
+            f"{r.accuracy:.4f}", _fmt(ours.get("accuracy")), _pp(c.difference("accuracy")),
+            f"{r.precision:.4f}", _fmt(ours.get("keras_precision")),
+            f"{r.recall:.4f}", _fmt(ours.get("keras_recall")),
+            str(info.get("epochs_run", "—")), _fmt(info.get("train_seconds"), ".0f"), str(cfg.seed),
+            f"{info.get('status', 'not run')} |",
+        ]))
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(value, spec: str = ".4f") -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def _pp(value) -> str:
+    return "—" if value is None else f"{value * 100:+.2f}"

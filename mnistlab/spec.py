@@ -1,0 +1,307 @@
+"""Experiment specs: plain, frozen data that round-trips through JSON.
+
+An experiment is a name, an ordered list of layers and a training config.
+`validate` propagates shapes without TensorFlow and returns, per layer, the
+output shape and parameter count exactly as Keras's `model.summary()` reports
+them, or raises `SpecError` naming the layer, the field and the allowed range.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+
+INPUT_SHAPE = (28, 28, 1)
+NUM_CLASSES = 10
+MAX_PARAMS = 10_000_000
+
+HIDDEN_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
+OUTPUT_ACTIVATION = "softmax"
+OPTIMIZERS = ("SGD", "Adam")
+DEFAULT_LEARNING_RATE = {"SGD": 0.01, "Adam": 0.001}
+
+
+class SpecError(ValueError):
+    """A spec that cannot be built or trained; the message is one sentence."""
+
+
+@dataclass(frozen=True)
+class Dense:
+    units: int
+    activation: str = "linear"
+
+
+@dataclass(frozen=True)
+class Conv2D:
+    filters: int
+    kernel_size: int = 3
+    strides: int = 1
+    activation: str = "linear"
+
+
+@dataclass(frozen=True)
+class MaxPooling2D:
+    pool_size: int = 2
+
+
+@dataclass(frozen=True)
+class Dropout:
+    rate: float
+
+
+@dataclass(frozen=True)
+class Flatten:
+    pass
+
+
+Layer = Dense | Conv2D | MaxPooling2D | Dropout | Flatten
+LAYER_TYPES = {cls.__name__: cls for cls in (Dense, Conv2D, MaxPooling2D, Dropout, Flatten)}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    optimizer: str = "Adam"
+    learning_rate: float | None = None
+    epochs: int = 5
+    batch_size: int = 128
+    validation_split: float = 0.1
+    early_stopping_patience: int | None = None
+    seed: int = 42
+    train_limit: int | None = None
+
+    @property
+    def effective_learning_rate(self) -> float:
+        """The learning rate in force: the one given, else Keras's default for the optimizer."""
+        if self.learning_rate is not None:
+            return self.learning_rate
+        return DEFAULT_LEARNING_RATE.get(self.optimizer, 0.001)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    layers: tuple[Layer, ...]
+    config: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "layers": [layer_to_dict(layer) for layer in self.layers],
+            "config": asdict(self.config),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    def with_config(self, **changes) -> "Experiment":
+        return replace(self, config=replace(self.config, **changes))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Experiment":
+        if not isinstance(data, dict):
+            raise SpecError("A spec must be a JSON object with 'name', 'layers' and 'config'.")
+        _reject_unknown("The spec", data, {"name", "layers", "config"})
+        name = data.get("name", "Untitled")
+        if not isinstance(name, str) or not name.strip():
+            raise SpecError("The spec's 'name' must be a non-empty string.")
+        raw_layers = data.get("layers")
+        if not isinstance(raw_layers, list) or not raw_layers:
+            raise SpecError("The spec's 'layers' must be a non-empty list of layer objects.")
+        layers = tuple(layer_from_dict(raw, i + 1) for i, raw in enumerate(raw_layers))
+        config = _config_from_dict(data.get("config", {}))
+        return cls(name=name.strip(), layers=layers, config=config)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Experiment":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise SpecError(f"The spec is not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}.") from None
+        return cls.from_dict(data)
+
+
+def layer_to_dict(layer: Layer) -> dict:
+    return {"type": type(layer).__name__, **asdict(layer)}
+
+
+def layer_from_dict(raw: dict, number: int) -> Layer:
+    if not isinstance(raw, dict) or "type" not in raw:
+        raise SpecError(f"Layer {number}: each layer must be an object with a 'type' field.")
+    kind = raw["type"]
+    cls = LAYER_TYPES.get(kind)
+    if cls is None:
+        raise SpecError(f"Layer {number}: unknown type {kind!r}; allowed: {', '.join(LAYER_TYPES)}.")
+    allowed = {f.name for f in fields(cls)}
+    _reject_unknown(f"Layer {number} ({kind})", raw, allowed | {"type"})
+    values = {key: value for key, value in raw.items() if key != "type"}
+    try:
+        return cls(**values)
+    except TypeError:
+        missing = sorted(allowed - values.keys())
+        raise SpecError(f"Layer {number} ({kind}): missing field(s) {', '.join(missing)}.") from None
+
+
+def _config_from_dict(raw) -> TrainConfig:
+    if not isinstance(raw, dict):
+        raise SpecError("The spec's 'config' must be an object.")
+    _reject_unknown("The training config", raw, {f.name for f in fields(TrainConfig)})
+    return TrainConfig(**raw)
+
+
+def _reject_unknown(where: str, data: dict, allowed: set[str]) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise SpecError(f"{where}: unknown field(s) "
+                        f"{', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}.")
+
+
+# ---------------------------------------------------------------- validation
+
+@dataclass(frozen=True)
+class LayerSummary:
+    """One row of the shape table: what Keras's summary() prints for the layer."""
+    number: int
+    kind: str
+    description: str
+    output_shape: tuple[int, ...]
+    params: int
+
+
+def validate(experiment: Experiment, max_params: int = MAX_PARAMS) -> list[LayerSummary]:
+    """Check the spec and return the layer table; raise SpecError on the first problem."""
+    _validate_config(experiment.config)
+    layers = experiment.layers
+    if not layers:
+        raise SpecError("The network has no layers; it needs at least the output layer Dense(10, softmax).")
+    rows, shape = [], INPUT_SHAPE
+    for number, layer in enumerate(layers, start=1):
+        is_output = number == len(layers)
+        shape, params = _propagate(layer, shape, number, is_output)
+        rows.append(LayerSummary(number, type(layer).__name__, describe_layer(layer), shape, params))
+    total = sum(row.params for row in rows)
+    if total > max_params:
+        raise SpecError(f"The network has {total:,} parameters, over the limit of {max_params:,} "
+                        f"this machine trains; make the layers smaller.")
+    return rows
+
+
+def total_params(experiment: Experiment) -> int:
+    return sum(row.params for row in validate(experiment))
+
+
+def describe_layer(layer: Layer) -> str:
+    match layer:
+        case Dense(units, activation):
+            return f"Dense({units}, {activation})"
+        case Conv2D(filters, kernel, strides, activation):
+            stride = f", stride {strides}" if strides != 1 else ""
+            return f"Conv2D({filters}, {kernel}×{kernel}{stride}, {activation})"
+        case MaxPooling2D(pool):
+            return f"MaxPooling2D({pool}×{pool})"
+        case Dropout(rate):
+            return f"Dropout({rate:g})"
+        case Flatten():
+            return "Flatten"
+    raise SpecError(f"Unknown layer object {layer!r}.")
+
+
+def summarize_layers(experiment: Experiment) -> str:
+    """A one-line description of the architecture, for tables."""
+    return " → ".join(describe_layer(layer) for layer in experiment.layers)
+
+
+def _propagate(layer: Layer, shape: tuple[int, ...], number: int, is_output: bool):
+    where = f"Layer {number} ({type(layer).__name__})"
+    match layer:
+        case Dense():
+            return _dense(layer, shape, where, is_output)
+        case Conv2D():
+            _require_map(shape, where)
+            _int_in_range(layer.filters, 1, 1024, where, "filters")
+            _int_in_range(layer.kernel_size, 1, min(shape[0], shape[1]), where, "kernel_size")
+            _int_in_range(layer.strides, 1, min(shape[0], shape[1]), where, "strides")
+            _activation(layer.activation, where, is_output)
+            side = [(s - layer.kernel_size) // layer.strides + 1 for s in shape[:2]]
+            params = (layer.kernel_size ** 2 * shape[2] + 1) * layer.filters
+            return (side[0], side[1], layer.filters), params
+        case MaxPooling2D():
+            _require_map(shape, where)
+            _int_in_range(layer.pool_size, 1, min(shape[0], shape[1]), where, "pool_size")
+            _not_last(where, is_output)
+            side = [(s - layer.pool_size) // layer.pool_size + 1 for s in shape[:2]]
+            return (side[0], side[1], shape[2]), 0
+        case Dropout():
+            if not _is_number(layer.rate) or not 0 <= layer.rate < 1:
+                raise SpecError(f"{where}: rate must be a number in [0, 1), got {layer.rate!r}.")
+            _not_last(where, is_output)
+            return shape, 0
+        case Flatten():
+            _not_last(where, is_output)
+            size = 1
+            for s in shape:
+                size *= s
+            return (size,), 0
+    raise SpecError(f"Layer {number}: unknown layer object {layer!r}.")
+
+
+def _dense(layer: Dense, shape, where, is_output):
+    if len(shape) != 1:
+        raise SpecError(f"{where}: its input is a {'×'.join(map(str, shape))} map; "
+                        f"add a Flatten layer before it (Dense needs a flat vector).")
+    if is_output:
+        if layer.units != NUM_CLASSES or layer.activation != OUTPUT_ACTIVATION:
+            raise SpecError(f"{where}: the output layer must be Dense({NUM_CLASSES}, softmax), "
+                            f"got Dense({layer.units}, {layer.activation}).")
+    else:
+        _int_in_range(layer.units, 1, 100_000, where, "units")
+        _activation(layer.activation, where, is_output)
+    return (layer.units,), (shape[0] + 1) * layer.units
+
+
+def _require_map(shape, where):
+    if len(shape) != 3:
+        raise SpecError(f"{where}: its input is already flat ({shape[0]} values); "
+                        f"convolution and pooling layers must come before Flatten.")
+    if shape[0] < 1 or shape[1] < 1:
+        raise SpecError(f"{where}: the feature map has shrunk to nothing.")
+
+
+def _not_last(where, is_output):
+    if is_output:
+        raise SpecError(f"{where}: the last layer must be the output layer Dense({NUM_CLASSES}, softmax).")
+
+
+def _activation(name, where, is_output):
+    if is_output:
+        raise SpecError(f"{where}: the last layer must be the output layer Dense({NUM_CLASSES}, softmax).")
+    if name not in HIDDEN_ACTIVATIONS:
+        raise SpecError(f"{where}: activation must be one of {', '.join(HIDDEN_ACTIVATIONS)}, got {name!r} "
+                        f"(softmax is for the output layer only).")
+
+
+def _int_in_range(value, low, high, where, name):
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise SpecError(f"{where}: {name} must be a whole number from {low} to {high}, got {value!r}.")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _validate_config(config: TrainConfig) -> None:
+    where = "Training config"
+    if config.optimizer not in OPTIMIZERS:
+        raise SpecError(f"{where}: optimizer must be one of {', '.join(OPTIMIZERS)}, got {config.optimizer!r}.")
+    lr = config.learning_rate
+    if lr is not None and (not _is_number(lr) or not 0 < lr <= 10):
+        raise SpecError(f"{where}: learning_rate must be a number in (0, 10], got {lr!r}.")
+    _int_in_range(config.epochs, 1, 1000, where, "epochs")
+    _int_in_range(config.batch_size, 1, 60_000, where, "batch_size")
+    vs = config.validation_split
+    if not _is_number(vs) or not 0 <= vs < 1:
+        raise SpecError(f"{where}: validation_split must be a number in [0, 1), got {vs!r}.")
+    if config.early_stopping_patience is not None:
+        _int_in_range(config.early_stopping_patience, 1, 1000, where, "early_stopping_patience")
+    _int_in_range(config.seed, 0, 2**31 - 1, where, "seed")
+    if config.train_limit is not None:
+        _int_in_range(config.train_limit, 1, 60_000, where, "train_limit")

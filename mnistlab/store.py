@@ -1,0 +1,365 @@
+"""The run store: one folder per run under $MNISTLAB_HOME/runs/<run_id>/.
+
+    run.json      name, status, timestamps, durations, versions, device, owning process
+    spec.json     the experiment
+    history.json  per-epoch results and per-batch samples
+    metrics.json  test-set metrics
+    model.keras   the trained model
+
+Every file is written atomically (temporary file, then rename), so a crash never leaves
+a half-written file. A run whose owning process is gone while it was queued or running
+reads back as `interrupted`. A folder that cannot be read is reported and skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .spec import Experiment, SpecError, summarize_layers, total_params
+from .train import TrainingObserver
+
+QUEUED, RUNNING, INTERRUPTED = "queued", "running", "interrupted"
+FINISHED_WITH_MODEL = ("completed", "stopped", "diverged")
+HOME_VAR = "MNISTLAB_HOME"
+
+
+class StoreError(RuntimeError):
+    """The store could not be read or written; the message says where and why."""
+
+
+class RunNotFound(StoreError):
+    pass
+
+
+def default_home() -> Path:
+    return Path(os.environ.get(HOME_VAR) or Path.home() / ".mnistlab").expanduser()
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class Run:
+    run_id: str
+    path: Path
+    info: dict
+    experiment: Experiment
+    metrics: dict | None = None
+
+    @property
+    def name(self) -> str:
+        return self.info.get("name", self.experiment.name)
+
+    @property
+    def status(self) -> str:
+        return self.info["status"]
+
+    @property
+    def has_model(self) -> bool:
+        return (self.path / "model.keras").is_file()
+
+    def history(self) -> dict:
+        path = self.path / "history.json"
+        if not path.exists():
+            return {"epochs": [], "batches": []}
+        return _read_json(path)
+
+
+@dataclass
+class Listing:
+    runs: list[Run]
+    warnings: list[str] = field(default_factory=list)
+
+
+class RunStore:
+    def __init__(self, home: str | os.PathLike | None = None):
+        self.home = Path(home).expanduser() if home else default_home()
+        self.runs_dir = self.home / "runs"
+
+    # ---------------------------------------------------------------- writing
+
+    def create_run(self, experiment: Experiment, status: str = QUEUED) -> str:
+        """Make the run's folder with its spec and a run.json owned by this process."""
+        run_id = f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{_slug(experiment.name)}-{secrets.token_hex(2)}"
+        path = self.runs_dir / run_id
+        try:
+            path.mkdir(parents=True, exist_ok=False)
+        except OSError as err:
+            raise StoreError(f"Cannot create the run folder {path}: {err.strerror or err}.") from None
+        write_json(path / "spec.json", experiment.to_dict())
+        write_json(path / "run.json", {
+            "run_id": run_id, "name": experiment.name, "status": status, "created": now_iso(),
+            "params": total_params(experiment), **_owner(),
+        })
+        return run_id
+
+    def update(self, run_id: str, **fields) -> dict:
+        path = self._folder(run_id) / "run.json"
+        info = _read_json(path)
+        info.update(fields)
+        write_json(path, info)
+        return info
+
+    def claim(self, run_id: str) -> None:
+        """Make this process the run's owner (a queued run picked up by a worker)."""
+        self.update(run_id, **_owner())
+
+    def rename(self, run_id: str, new_name: str) -> None:
+        new_name = new_name.strip()
+        if not new_name:
+            raise StoreError("A run's name cannot be empty.")
+        self.update(run_id, name=new_name)
+
+    def delete(self, run_id: str) -> None:
+        folder = self._folder(run_id)
+        try:
+            shutil.rmtree(folder)
+        except OSError as err:
+            raise StoreError(f"Cannot delete {folder}: {err.strerror or err}.") from None
+
+    def save_model(self, run_id: str, model) -> None:
+        folder = self._folder(run_id)
+        tmp = folder / f".model-{secrets.token_hex(4)}.keras"
+        try:
+            model.save(tmp)
+            os.replace(tmp, folder / "model.keras")
+        except OSError as err:
+            tmp.unlink(missing_ok=True)
+            raise StoreError(f"Cannot save the model in {folder}: {err.strerror or err}.") from None
+
+    # ---------------------------------------------------------------- reading
+
+    def list_runs(self) -> Listing:
+        """Every readable run, newest first; unreadable folders become warnings."""
+        listing = Listing([])
+        if not self.runs_dir.is_dir():
+            return listing
+        for folder in sorted(self.runs_dir.iterdir(), reverse=True):
+            if not folder.is_dir() or folder.name.startswith("."):
+                continue
+            try:
+                listing.runs.append(self._read_run(folder))
+            except StoreError as err:
+                listing.warnings.append(str(err))
+        return listing
+
+    def load(self, run_id: str) -> Run:
+        return self._read_run(self._folder(run_id))
+
+    def load_model(self, run_id: str):
+        """The run's Keras model, loaded with Keras's safe mode (no arbitrary code)."""
+        path = self._folder(run_id) / "model.keras"
+        if not path.is_file():
+            raise StoreError(f"Run {run_id} has no saved model ({path} is missing).")
+        import keras
+
+        try:
+            return keras.saving.load_model(path, safe_mode=True, compile=False)
+        except Exception as err:  # a tampered or foreign file must not crash the caller
+            raise StoreError(f"The model file {path} could not be loaded safely "
+                             f"({type(err).__name__}: {_first_line(err)}).") from None
+
+    def find_run(self, query: str) -> Run:
+        """A run by id, id prefix, or exact name (the newest of that name)."""
+        runs = self.list_runs().runs
+        for run in runs:
+            if run.run_id == query:
+                return run
+        matches = [run for run in runs if run.run_id.startswith(query)] or \
+                  [run for run in runs if run.name == query]
+        if not matches:
+            raise RunNotFound(f"No run matches {query!r}; `python -m mnistlab runs` lists them.")
+        return matches[0]
+
+    def find_completed(self, experiment: Experiment) -> Run | None:
+        """The newest completed or diverged run with exactly this spec (for resumable reproduction)."""
+        wanted = experiment.to_dict()
+        for run in self.list_runs().runs:
+            if run.status in ("completed", "diverged") and run.experiment.to_dict() == wanted:
+                return run
+        return None
+
+    def _folder(self, run_id: str) -> Path:
+        if not re.fullmatch(r"[\w.-]+", run_id or "") or run_id.startswith("."):
+            raise RunNotFound(f"{run_id!r} is not a run id.")
+        folder = self.runs_dir / run_id
+        if not folder.is_dir():
+            raise RunNotFound(f"Run {run_id} does not exist (it may have been deleted).")
+        return folder
+
+    def _read_run(self, folder: Path) -> Run:
+        info = _read_json(folder / "run.json")
+        try:
+            experiment = Experiment.from_dict(_read_json(folder / "spec.json"))
+        except SpecError as err:
+            raise StoreError(f"Run folder {folder.name} skipped: spec.json is invalid ({err}).") from None
+        if not isinstance(info.get("status"), str):
+            raise StoreError(f"Run folder {folder.name} skipped: run.json has no status.")
+        if info["status"] in (QUEUED, RUNNING) and not _owner_alive(info):
+            info["status"] = INTERRUPTED
+        metrics = None
+        if (folder / "metrics.json").exists():
+            metrics = _read_json(folder / "metrics.json")
+        if info["status"] in FINISHED_WITH_MODEL and not (folder / "model.keras").is_file():
+            raise StoreError(f"Run folder {folder.name} skipped: its model file model.keras is missing.")
+        return Run(folder.name, folder, info, experiment, metrics)
+
+
+class RunRecorder(TrainingObserver):
+    """Observer that keeps a run's files up to date: no per-batch disk writes, one write per epoch."""
+
+    def __init__(self, store: RunStore, run_id: str):
+        self.store = store
+        self.run_id = run_id
+        self._epochs: list[dict] = []
+        self._batches: list[dict] = []
+
+    def run_started(self, event) -> None:
+        import keras
+        import tensorflow as tf
+
+        device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+        self.store.update(self.run_id, status=RUNNING, started=now_iso(), tensorflow_version=tf.__version__,
+                          keras_version=keras.__version__, device=device, epochs_planned=event.epochs,
+                          steps_per_epoch=event.steps_per_epoch, train_samples=event.train_samples,
+                          validation_samples=event.validation_samples, **_owner())
+
+    def batch_ended(self, event) -> None:
+        self._batches.append(vars(event))
+
+    def epoch_ended(self, event) -> None:
+        self._epochs.append(vars(event))
+        self._write_history()
+        self.store.update(self.run_id, epochs_run=len(self._epochs))
+
+    def run_ended(self, result) -> None:
+        folder = self.store.runs_dir / self.run_id
+        self._write_history()
+        if result.metrics is not None:
+            write_json(folder / "metrics.json", result.metrics)
+        if result.model is not None and result.metrics is not None:
+            self.store.save_model(self.run_id, result.model)
+        self.store.update(self.run_id, status=result.status, finished=now_iso(),
+                          train_seconds=round(result.seconds, 3), epochs_run=result.epochs_run,
+                          message=result.message)
+
+    def _write_history(self) -> None:
+        write_json(self.store.runs_dir / self.run_id / "history.json",
+                   {"epochs": list(self._epochs), "batches": list(self._batches)})
+
+
+# -------------------------------------------------------------------- files
+
+def write_json(path: Path, data) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, allow_nan=True))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write to a temporary file in the same folder, then rename over the target."""
+    path = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise StoreError(f"Cannot write {path}: {err.strerror or err}.") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise StoreError(f"Cannot write {path}: {err.strerror or err}.") from None
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StoreError(f"Run folder {path.parent.name} skipped: {path.name} is missing.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise StoreError(f"Run folder {path.parent.name} skipped: {path.name} is truncated or not JSON.") from None
+    except OSError as err:
+        raise StoreError(f"Run folder {path.parent.name} skipped: {path.name} cannot be read "
+                         f"({err.strerror or err}).") from None
+
+
+def _owner() -> dict:
+    return {"pid": os.getpid(), "pid_started": _process_start(os.getpid())}
+
+
+def _owner_alive(info: dict) -> bool:
+    pid = info.get("pid")
+    if not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    started = info.get("pid_started")
+    return started is None or _process_start(pid) == started
+
+
+def _process_start(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot (Linux), to tell a reused pid apart."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[19])
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "run"
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err).strip().splitlines()
+    return text[0][:200] if text else "no detail"
+
+
+def runs_table(listing: Listing):
+    """One row per run, for the comparison table (pandas DataFrame)."""
+    import pandas as pd
+
+    from .presets import matching_preset
+
+    rows = []
+    for run in listing.runs:
+        metrics = run.metrics or {}
+        config = run.experiment.config
+        preset = matching_preset(run.experiment)
+        rows.append({
+            "run_id": run.run_id,
+            "name": run.name,
+            "layers": summarize_layers(run.experiment),
+            "params": run.info.get("params"),
+            "optimizer": config.optimizer,
+            "learning_rate": config.effective_learning_rate,
+            "epochs": run.info.get("epochs_run", 0),
+            "batch_size": config.batch_size,
+            "train_images": config.train_limit or 60000,
+            "accuracy": metrics.get("accuracy"),
+            "keras_precision": metrics.get("keras_precision"),
+            "keras_recall": metrics.get("keras_recall"),
+            "macro_f1": metrics.get("macro_f1"),
+            "report_accuracy": preset.report.accuracy if preset else None,
+            "train_seconds": run.info.get("train_seconds"),
+            "status": run.status,
+            "created": run.info.get("created"),
+        })
+    columns = ["run_id", "name", "layers", "params", "optimizer", "learning_rate", "epochs", "batch_size",
+               "train_images", "accuracy", "keras_precision", "keras_recall", "macro_f1", "report_accuracy",
+               "train_seconds", "status", "created"]
+    return pd.DataFrame(rows, columns=columns)
