@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import backend
 from .spec import INPUT_SHAPE, Conv2D, Dense, Dropout, Experiment, Flatten, MaxPooling2D, validate
 
 
@@ -12,7 +13,7 @@ def build_model(experiment: Experiment):
     the same loss and gradients as the report's categorical cross-entropy on one-hot targets.
     """
     validate(experiment)
-    import keras
+    keras = backend.keras()
 
     model = keras.Sequential([keras.Input(shape=INPUT_SHAPE)] + [_keras_layer(layer) for layer in experiment.layers],
                              name=_model_name(experiment.name))
@@ -22,7 +23,7 @@ def build_model(experiment: Experiment):
 
 
 def make_optimizer(experiment: Experiment):
-    import keras
+    keras = backend.keras()
 
     config = experiment.config
     optimizer = {"SGD": keras.optimizers.SGD, "Adam": keras.optimizers.Adam}[config.optimizer]
@@ -30,7 +31,7 @@ def make_optimizer(experiment: Experiment):
 
 
 def _keras_layer(layer):
-    from keras import layers
+    layers = backend.keras().layers
 
     match layer:
         case Dense(units, activation):

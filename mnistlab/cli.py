@@ -145,7 +145,7 @@ def cmd_runs(args) -> int:
     _warn(listing.warnings)
     table = runs_table(listing)
     if args.json:
-        print(table.to_json(orient="records", indent=2))
+        print(json.dumps(json.loads(table.to_json(orient="records")), indent=2))
         return EXIT_OK
     if table.empty:
         print("No runs yet: `python -m mnistlab train --preset \"CNN 1\" --limit 5000 --epochs 1` makes one.")

@@ -158,7 +158,9 @@ def _check(arrays: dict, path: Path) -> None:
 @lru_cache(maxsize=1)
 def _download_with_keras():
     try:
-        import keras
+        from .backend import keras
+
+        keras = keras()
         (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     except Exception as err:  # any network or file failure becomes one sentence
         raise DataError(f"MNIST could not be downloaded ({type(err).__name__}); offline, set "

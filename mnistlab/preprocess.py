@@ -17,6 +17,7 @@ INK_THRESHOLD = 0.15      # a pixel counts as ink above this darkness
 MIN_INK_FRACTION = 1e-4   # less ink than this share of the image is a blank canvas
 DOT_SIDE_FRACTION = 0.1   # a filled blob smaller than this share of the image's side is a dot
 DOT_FILL = 0.6            # ...when it fills at least this share of its bounding box
+MNIST_CENTRE = 14.0       # where MNIST's own digits have their centre of mass (row and column index)
 
 
 @dataclass(frozen=True)
@@ -110,8 +111,8 @@ def _centre_by_mass(scaled: np.ndarray) -> np.ndarray:
     total = field.sum()
     rows, cols = np.indices(field.shape)
     centre_row, centre_col = (rows * field).sum() / total, (cols * field).sum() / total
-    shift_row = _bounded_shift(13.5 - centre_row, top, 28 - top - height)
-    shift_col = _bounded_shift(13.5 - centre_col, left, 28 - left - width)
+    shift_row = _bounded_shift(MNIST_CENTRE - centre_row, top, 28 - top - height)
+    shift_col = _bounded_shift(MNIST_CENTRE - centre_col, left, 28 - left - width)
     return np.roll(field, (shift_row, shift_col), axis=(0, 1))
 
 

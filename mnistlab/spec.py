@@ -9,7 +9,7 @@ them, or raises `SpecError` naming the layer, the field and the allowed range.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 
 INPUT_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
@@ -137,7 +137,8 @@ def layer_from_dict(raw: dict, number: int) -> Layer:
     try:
         return cls(**values)
     except TypeError:
-        missing = sorted(allowed - values.keys())
+        required = {f.name for f in fields(cls) if f.default is MISSING}
+        missing = sorted(required - values.keys())
         raise SpecError(f"Layer {number} ({kind}): missing field(s) {', '.join(missing)}.") from None
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .spec import Experiment, SpecError, summarize_layers, total_params
+from .spec import Experiment, SpecError, summarize_layers, total_params, validate
 from .train import TrainingObserver
 
 QUEUED, RUNNING, INTERRUPTED = "queued", "running", "interrupted"
@@ -160,8 +160,9 @@ class RunStore:
         path = self._folder(run_id) / "model.keras"
         if not path.is_file():
             raise StoreError(f"Run {run_id} has no saved model ({path} is missing).")
-        import keras
+        from .backend import keras
 
+        keras = keras()
         try:
             return keras.saving.load_model(path, safe_mode=True, compile=False)
         except Exception as err:  # a tampered or foreign file must not crash the caller
@@ -200,6 +201,7 @@ class RunStore:
         info = _read_json(folder / "run.json")
         try:
             experiment = Experiment.from_dict(_read_json(folder / "spec.json"))
+            validate(experiment)
         except SpecError as err:
             raise StoreError(f"Run folder {folder.name} skipped: spec.json is invalid ({err}).") from None
         if not isinstance(info.get("status"), str):
@@ -224,10 +226,11 @@ class RunRecorder(TrainingObserver):
         self._batches: list[dict] = []
 
     def run_started(self, event) -> None:
-        import keras
         import tensorflow as tf
 
-        device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+        from .backend import device, keras
+
+        keras, device = keras(), device()
         self.store.update(self.run_id, status=RUNNING, started=now_iso(), tensorflow_version=tf.__version__,
                           keras_version=keras.__version__, device=device, epochs_planned=event.epochs,
                           steps_per_epoch=event.steps_per_epoch, train_samples=event.train_samples,

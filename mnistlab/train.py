@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import backend
 from .data import load_mnist_float
 from .metrics import evaluate_predictions
 from .spec import Experiment, validate
@@ -106,8 +107,7 @@ def train(experiment: Experiment, observers=(), stop: StopSignal | None = None, 
     observers heard it).
     """
     validate(experiment)
-    import keras
-
+    keras = backend.keras()
     from .build import build_model
 
     config = experiment.config
@@ -149,8 +149,7 @@ def _callbacks(experiment: Experiment, bridge) -> list:
     callbacks = [bridge]
     patience = experiment.config.early_stopping_patience
     if patience:
-        import keras
-
+        keras = backend.keras()
         monitor = "val_loss" if experiment.config.validation_split > 0 else "loss"
         callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=patience,
                                                        restore_best_weights=True))
@@ -160,7 +159,7 @@ def _callbacks(experiment: Experiment, bridge) -> list:
 @functools.cache
 def _bridge_class():
     """The Keras callback that turns fit's hooks into observer events (Keras is imported lazily)."""
-    import keras
+    keras = backend.keras()
 
     class ObserverBridge(_BridgeLogic, keras.callbacks.Callback):
         pass

@@ -1,0 +1,49 @@
+"""Shared fixtures: real MNIST from MNISTLAB_DATA, a temporary run store, one small trained run."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist.npz"
+
+if not os.environ.get("MNISTLAB_DATA") and SHARED_MNIST.is_file():
+    os.environ["MNISTLAB_DATA"] = str(SHARED_MNIST)
+
+
+@pytest.fixture(scope="session")
+def mnist_path() -> Path:
+    path = Path(os.environ.get("MNISTLAB_DATA", SHARED_MNIST))
+    assert path.exists(), f"Real MNIST is needed: set MNISTLAB_DATA (looked at {path})."
+    return path
+
+
+@pytest.fixture(autouse=True)
+def store_home(tmp_path, monkeypatch) -> Path:
+    """Every test gets its own empty MNISTLAB_HOME, so nothing touches the user's store."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("MNISTLAB_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def small_cnn():
+    """A small CNN spec that learns MNIST well in one epoch on a 4,000-image slice (about 2 s)."""
+    from mnistlab.spec import Conv2D, Dense, Experiment, Flatten, MaxPooling2D, TrainConfig
+
+    return Experiment("Quick CNN", (Conv2D(16, 3, 1, "relu"), MaxPooling2D(2), Flatten(), Dense(10, "softmax")),
+                      TrainConfig(optimizer="Adam", epochs=1, batch_size=32, train_limit=4000, seed=7))
+
+
+@pytest.fixture(scope="session")
+def trained_store(tmp_path_factory, small_cnn, mnist_path):
+    """A run store holding one completed run of `small_cnn`; returns (home, run_id)."""
+    from mnistlab.store import RunRecorder, RunStore
+    from mnistlab.train import train
+
+    home = tmp_path_factory.mktemp("trained-home")
+    store = RunStore(home)
+    run_id = store.create_run(small_cnn)
+    train(small_cnn, [RunRecorder(store, run_id)])
+    return home, run_id

@@ -1,0 +1,143 @@
+"""The CLI end to end, in subprocesses where exit codes and imports matter."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mnistlab.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args, home=None, timeout=300):
+    env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="3")
+    if home is not None:
+        env["MNISTLAB_HOME"] = str(home)
+    return subprocess.run([sys.executable, "-m", "mnistlab", *map(str, args)], capture_output=True, text=True,
+                          env=env, timeout=timeout, cwd=REPO)
+
+
+def test_help_does_not_import_tensorflow():
+    code = ("import sys, contextlib, io\nfrom mnistlab.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try: main(['--help'])\n    except SystemExit: pass\n"
+            "print('tensorflow' in sys.modules or 'keras' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert out.stdout.strip() == "False"
+
+
+def test_presets_json(capsys):
+    assert main(["presets", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 15 and rows[0]["name"] == "MLP 1" and rows[-1]["params"] == 34_826
+    assert rows[8]["report_accuracy"] == 0.101
+
+
+def test_train_json_then_runs_show_predict(tmp_path):
+    home = tmp_path / "home"
+    spec = {"name": "CLI CNN", "layers": [
+        {"type": "Conv2D", "filters": 16, "kernel_size": 3, "strides": 1, "activation": "relu"},
+        {"type": "MaxPooling2D", "pool_size": 2}, {"type": "Flatten"},
+        {"type": "Dense", "units": 10, "activation": "softmax"}],
+        "config": {"optimizer": "Adam", "batch_size": 32, "epochs": 3}}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    out = run_cli("train", "--spec", tmp_path / "spec.json", "--epochs", 1, "--limit", 4000, "--json", home=home)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["status"] == "completed" and result["metrics"]["accuracy"] > 0.8
+    assert Path(result["folder"]).is_dir() and "epoch 1/1" in out.stderr
+
+    runs = run_cli("runs", "--json", home=home)
+    table = json.loads(runs.stdout)
+    assert [r["name"] for r in table] == ["CLI CNN"] and table[0]["epochs"] == 1
+
+    shown = run_cli("show", result["run_id"][:15], home=home)
+    assert shown.returncode == 0 and "Conv2D(16, 3×3, relu)" in shown.stdout and "(13, 13, 16)" in shown.stdout
+
+    from mnistlab.data import load_mnist
+
+    (_, _), (x_test, y_test) = load_mnist()
+    image = tmp_path / "digit.png"
+    big = Image.fromarray(255 - x_test[0]).resize((300, 300))  # dark ink on white paper, like a scan
+    big.save(image)
+    predicted = run_cli("predict", "--run", "CLI CNN", image, "--json", home=home)
+    assert predicted.returncode == 0, predicted.stderr
+    assert json.loads(predicted.stdout)["digit"] == int(y_test[0])
+
+
+def _bad_images(folder: Path) -> dict:
+    (folder / "not-an-image.png").write_text("hello")
+    Image.fromarray(np.zeros((6000, 5000), np.uint8)).save(folder / "huge.png")
+    Image.fromarray(np.zeros((28, 28), np.uint16)).save(folder / "deep.png")
+    frames = [Image.fromarray(np.full((28, 28), v, np.uint8)) for v in (0, 255)]
+    frames[0].save(folder / "animated.png", save_all=True, append_images=frames[1:])
+    Image.fromarray(np.full((28, 28), 255, np.uint8)).save(folder / "blank.png")
+    return {"missing.png": "does not exist", "not-an-image.png": "not an image file",
+            "huge.png": "over the limit", "deep.png": "16-bit", "animated.png": "animated",
+            "blank.png": "looks blank"}
+
+
+def test_predict_bad_files_are_one_sentence(tmp_path, trained_store):
+    home, run_id = trained_store
+    for name, phrase in _bad_images(tmp_path).items():
+        out = run_cli("predict", "--run", run_id, tmp_path / name, home=home)
+        assert out.returncode != 0, name
+        assert phrase in out.stderr and "Traceback" not in out.stderr, (name, out.stderr)
+        assert out.stderr.strip().startswith("error: ") and out.stderr.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize("args,phrase", [
+    (["train", "--preset", "MLP 99"], "No preset named 'MLP 99'"),
+    (["show", "nope"], "No run matches 'nope'"),
+    (["train", "--preset", "MLP 1", "--epochs", "0"], "epochs must be a whole number from 1 to 1000"),
+    (["delete", "nope", "--yes"], "No run matches"),
+])
+def test_errors_are_sentences_with_exit_code(args, phrase, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert phrase in err and err.startswith("error: ")
+
+
+def test_malformed_spec_file(tmp_path, capsys):
+    (tmp_path / "bad.json").write_text('{"name": "x", "layers": [{"type": "Dense", "units": 0, '
+                                       '"activation": "relu"}, {"type": "Dense", "units": 10, "activation": "softmax"}]}')
+    assert main(["train", "--spec", str(tmp_path / "bad.json")]) == 2
+    assert "Layer 1 (Dense): its input is a 28×28×1 map" in capsys.readouterr().err
+    (tmp_path / "broken.json").write_text("{")
+    assert main(["train", "--spec", str(tmp_path / "broken.json")]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+    assert main(["train", "--spec", str(tmp_path / "absent.json")]) == 2
+    assert "Cannot read the spec file" in capsys.readouterr().err
+
+
+def test_rename_and_delete(trained_store, tmp_path, capsys, monkeypatch):
+    import shutil
+
+    home = tmp_path / "copy"
+    shutil.copytree(trained_store[0], home)
+    monkeypatch.setenv("MNISTLAB_HOME", str(home))
+    run_id = trained_store[1]
+    assert main(["rename", run_id, "Renamed"]) == 0
+    assert main(["show", "Renamed", "--json"]) == 0
+    assert "Renamed" in capsys.readouterr().out
+    assert main(["delete", run_id, "--yes"]) == 0
+    assert main(["runs", "--json"]) == 0
+    assert capsys.readouterr().out.strip().endswith("[]")
+
+
+def test_reproduce_is_resumable_and_writes_markdown(tmp_path):
+    home = tmp_path / "home"
+    out_md = tmp_path / "repro.md"
+    first = run_cli("reproduce", "--only", "CNN 3", "--epochs", 1, "--limit", 3000, "--output", out_md, home=home)
+    assert first.returncode == 0, first.stderr
+    assert "| CNN 3 | 11,850 | 0.9801 |" in out_md.read_text()
+    assert "training" in first.stderr
+    again = run_cli("reproduce", "--only", "CNN 3", "--epochs", 1, "--limit", 3000, home=home)
+    assert again.returncode == 0 and "already reproduced" in again.stderr
+    assert len(list((home / "runs").iterdir())) == 1

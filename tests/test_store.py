@@ -1,0 +1,119 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from mnistlab.spec import Dense, Experiment, Flatten
+from mnistlab.store import RunStore, StoreError, runs_table, write_json
+
+SPEC = Experiment("Tiny", (Flatten(), Dense(10, "softmax")))
+
+
+def _finished_run(store, name="Tiny", status="completed", accuracy=0.9):
+    run_id = store.create_run(Experiment(name, SPEC.layers, SPEC.config))
+    folder = store.runs_dir / run_id
+    store.update(run_id, status=status, epochs_run=1, train_seconds=1.5)
+    write_json(folder / "metrics.json", {"accuracy": accuracy, "keras_precision": 0.9, "keras_recall": 0.8,
+                                         "macro_f1": 0.85})
+    (folder / "model.keras").write_bytes(b"placeholder: these tests never load it")
+    return run_id
+
+
+def test_create_list_rename_delete():
+    store = RunStore()
+    first, second = _finished_run(store, "A"), _finished_run(store, "B")
+    listing = store.list_runs()
+    assert {r.run_id for r in listing.runs} == {first, second} and listing.warnings == []
+    store.rename(first, "  Renamed ")
+    assert store.load(first).name == "Renamed"
+    assert store.find_run("Renamed").run_id == first
+    store.delete(second)
+    assert [r.run_id for r in store.list_runs().runs] == [first]
+    with pytest.raises(StoreError, match="does not exist"):
+        store.load(second)
+
+
+def test_run_owned_by_a_dead_process_is_interrupted(tmp_path):
+    store = RunStore()
+    run_id = store.create_run(SPEC)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    store.update(run_id, status="running", pid=int(dead.stdout), pid_started=1, epochs_run=2)
+    run = store.load(run_id)
+    assert run.status == "interrupted" and run.info["epochs_run"] == 2
+
+
+def test_run_of_this_process_is_still_running():
+    store = RunStore()
+    run_id = store.create_run(SPEC, status="running")
+    assert store.load(run_id).status == "running"
+
+
+@pytest.mark.parametrize("damage,reason", [
+    (lambda f: (f / "run.json").write_text('{"status": "compl'), "run.json is truncated or not JSON"),
+    (lambda f: (f / "spec.json").unlink(), "spec.json is missing"),
+    (lambda f: (f / "model.keras").unlink(), "model file model.keras is missing"),
+    (lambda f: (f / "spec.json").write_text('{"name": "x", "layers": [{"type": "Dense", "units": -1}]}'),
+     "spec.json is invalid"),
+])
+def test_corrupt_run_is_named_and_skipped(damage, reason):
+    store = RunStore()
+    good, bad = _finished_run(store, "Good"), _finished_run(store, "Bad")
+    damage(store.runs_dir / bad)
+    listing = store.list_runs()
+    assert [r.run_id for r in listing.runs] == [good]
+    assert len(listing.warnings) == 1 and bad in listing.warnings[0] and reason in listing.warnings[0]
+    assert store.load(good).metrics["accuracy"] == 0.9
+
+
+def test_unreadable_run_is_skipped():
+    """A run.json that cannot be read at all (here a folder in its place: root reads every file)."""
+    store = RunStore()
+    good, bad = _finished_run(store, "Good"), _finished_run(store, "Bad")
+    (store.runs_dir / bad / "run.json").unlink()
+    (store.runs_dir / bad / "run.json").mkdir()
+    listing = store.list_runs()
+    assert [r.run_id for r in listing.runs] == [good] and "run.json cannot be read" in listing.warnings[0]
+
+
+def test_store_not_writable_is_one_sentence(tmp_path):
+    blocker = tmp_path / "file-not-folder"
+    blocker.write_text("x")
+    with pytest.raises(StoreError) as info:
+        RunStore(blocker / "home").create_run(SPEC)
+    assert "Cannot create the run folder" in str(info.value) and str(blocker) in str(info.value)
+
+
+def test_atomic_write_leaves_old_file_when_writing_fails(tmp_path, monkeypatch):
+    target = tmp_path / "run.json"
+    write_json(target, {"status": "running"})
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(StoreError, match="No space left on device"):
+        write_json(target, {"status": "completed"})
+    assert json.loads(target.read_text()) == {"status": "running"}
+    assert [p.name for p in tmp_path.iterdir()] == ["run.json"]
+
+
+def test_comparison_table_columns_and_report_accuracy():
+    from mnistlab.presets import get_preset
+
+    store = RunStore()
+    _finished_run(store, "A", accuracy=0.95)
+    mlp1 = get_preset("MLP 1").experiment.with_config(epochs=1)
+    store.create_run(mlp1)
+    table = runs_table(store.list_runs())
+    assert list(table.columns[:4]) == ["run_id", "name", "layers", "params"]
+    assert set(table["name"]) == {"A", "MLP 1"}
+    row = table[table["name"] == "MLP 1"].iloc[0]
+    assert row["report_accuracy"] == 0.9206 and row["params"] == 39_760 and row["status"] == "queued"
+    assert table[table["name"] == "A"].iloc[0]["accuracy"] == 0.95
+
+
+def test_run_ids_are_not_paths():
+    with pytest.raises(StoreError, match="not a run id"):
+        RunStore().load("../../etc")
