@@ -124,3 +124,11 @@ def matching_preset(experiment: Experiment) -> Preset | None:
                 and ours.effective_learning_rate == theirs.effective_learning_rate):
             return preset
     return None
+
+
+QUICK_CNN = Experiment(
+    "Quick CNN",
+    (Conv2D(16, 3, 1, "relu"), MaxPooling2D(2), Flatten(), OUT),
+    TrainConfig(optimizer="Adam", epochs=2, batch_size=64, validation_split=0.1, seed=42, train_limit=12_000),
+)
+"""A small CNN that trains in seconds on a slice of MNIST: the Draw page's one-click model."""

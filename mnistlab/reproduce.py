@@ -47,7 +47,8 @@ def reproduction_experiment(preset: Preset, epochs: int | None = None, limit: in
 def compare(store: RunStore, presets: list[Preset], epochs: int | None = None,
             limit: int | None = None) -> list[Comparison]:
     """For each preset, the newest finished run with exactly the reproduction's spec, if any."""
-    return [Comparison(p, store.find_completed(reproduction_experiment(p, epochs, limit))) for p in presets]
+    runs = store.list_runs().runs
+    return [Comparison(p, store.find_completed(reproduction_experiment(p, epochs, limit), runs)) for p in presets]
 
 
 def markdown_table(comparisons: list[Comparison]) -> str:

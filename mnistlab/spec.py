@@ -22,7 +22,13 @@ DEFAULT_LEARNING_RATE = {"SGD": 0.01, "Adam": 0.001}
 
 
 class SpecError(ValueError):
-    """A spec that cannot be built or trained; the message is one sentence."""
+    """A spec that cannot be built or trained; the message is one sentence.
+
+    `layer` is the 1-based number of the layer at fault (None for the config or the whole
+    network), so a form can show the error beside that layer.
+    """
+
+    layer: int | None = None
 
 
 @dataclass(frozen=True)
@@ -171,19 +177,42 @@ class LayerSummary:
 def validate(experiment: Experiment, max_params: int = MAX_PARAMS) -> list[LayerSummary]:
     """Check the spec and return the layer table; raise SpecError on the first problem."""
     _validate_config(experiment.config)
-    layers = experiment.layers
-    if not layers:
-        raise SpecError("The network has no layers; it needs at least the output layer Dense(10, softmax).")
-    rows, shape = [], INPUT_SHAPE
-    for number, layer in enumerate(layers, start=1):
-        is_output = number == len(layers)
-        shape, params = _propagate(layer, shape, number, is_output)
-        rows.append(LayerSummary(number, type(layer).__name__, describe_layer(layer), shape, params))
+    rows = list(_layer_rows(experiment))
     total = sum(row.params for row in rows)
     if total > max_params:
         raise SpecError(f"The network has {total:,} parameters, over the limit of {max_params:,} "
                         f"this machine trains; make the layers smaller.")
     return rows
+
+
+def layer_table(experiment: Experiment) -> tuple[list[LayerSummary], SpecError | None]:
+    """The layer table as far as it is valid, and the first problem (None when the spec is valid).
+
+    For a form that shows shapes live while the user is still fixing a later layer.
+    """
+    rows: list[LayerSummary] = []
+    try:
+        for row in _layer_rows(experiment):
+            rows.append(row)
+        validate(experiment)
+    except SpecError as err:
+        return rows, err
+    return rows, None
+
+
+def _layer_rows(experiment: Experiment):
+    layers = experiment.layers
+    if not layers:
+        raise SpecError("The network has no layers; it needs at least the output layer Dense(10, softmax).")
+    shape = INPUT_SHAPE
+    for number, layer in enumerate(layers, start=1):
+        is_output = number == len(layers)
+        try:
+            shape, params = _propagate(layer, shape, number, is_output)
+        except SpecError as err:
+            err.layer = number
+            raise
+        yield LayerSummary(number, type(layer).__name__, describe_layer(layer), shape, params)
 
 
 def total_params(experiment: Experiment) -> int:

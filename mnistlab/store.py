@@ -181,10 +181,10 @@ class RunStore:
             raise RunNotFound(f"No run matches {query!r}; `python -m mnistlab runs` lists them.")
         return matches[0]
 
-    def find_completed(self, experiment: Experiment) -> Run | None:
+    def find_completed(self, experiment: Experiment, runs: list[Run] | None = None) -> Run | None:
         """The newest completed or diverged run with exactly this spec (for resumable reproduction)."""
         wanted = experiment.to_dict()
-        for run in self.list_runs().runs:
+        for run in self.list_runs().runs if runs is None else runs:
             if run.status in ("completed", "diverged") and run.experiment.to_dict() == wanted:
                 return run
         return None

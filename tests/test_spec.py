@@ -114,3 +114,14 @@ def test_default_learning_rates_are_keras_defaults():
     assert TrainConfig(optimizer="SGD").effective_learning_rate == 0.01
     assert TrainConfig(optimizer="Adam").effective_learning_rate == 0.001
     assert json.loads(Experiment("x", (Flatten(), OUT)).to_json())["config"]["learning_rate"] is None
+
+
+def test_layer_table_keeps_rows_before_the_error():
+    from mnistlab.spec import layer_table
+
+    spec = _spec(Conv2D(8, 3, 1, "relu"), MaxPooling2D(2), Dense(10, "relu"), Flatten(), OUT)
+    rows, error = layer_table(spec)
+    assert [r.output_shape for r in rows] == [(26, 26, 8), (13, 13, 8)]
+    assert error.layer == 3 and "Flatten" in str(error)
+    rows, error = layer_table(get_preset("CNN 5").experiment)
+    assert error is None and sum(r.params for r in rows) == 34_826

@@ -1,0 +1,17 @@
+"""MNIST Lab dashboard: `streamlit run dashboard/app.py`."""
+
+import streamlit as st
+
+import common  # noqa: F401  (puts the repo root on sys.path)
+
+st.set_page_config(page_title="MNIST Lab", page_icon=":material/draw:", layout="wide")
+
+pages = [
+    st.Page("app_pages/build.py", title="Build", icon=":material/construction:", default=True),
+    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("app_pages/results.py", title="Results", icon=":material/bar_chart:"),
+    st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:"),
+    st.Page("app_pages/report.py", title="Report", icon=":material/description:"),
+]
+st.navigation(pages).run()

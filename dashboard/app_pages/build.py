@@ -1,0 +1,221 @@
+"""Build: start from a preset or from scratch, edit the layers and the training config, queue a run."""
+
+import pandas as pd
+
+from common import st, worker
+from mnistlab.presets import PRESETS, get_preset
+from mnistlab.spec import (HIDDEN_ACTIVATIONS, LAYER_TYPES, OPTIMIZERS, Experiment, SpecError, TrainConfig,
+                           layer_from_dict, layer_table, layer_to_dict)
+
+SCRATCH = "From scratch"
+EDITABLE_FIELDS = {  # field: (label, widget kind, min, max, step)
+    "units": ("units", "int", 1, 100_000, 1),
+    "filters": ("filters", "int", 1, 1024, 1),
+    "kernel_size": ("kernel", "int", 1, 28, 1),
+    "strides": ("stride", "int", 1, 28, 1),
+    "pool_size": ("pool", "int", 1, 28, 1),
+    "rate": ("dropout rate", "float", 0.0, 0.95, 0.05),
+    "activation": ("activation", "choice", None, None, None),
+}
+DEFAULT_LAYERS = {"Dense": {"units": 64, "activation": "relu"},
+                  "Conv2D": {"filters": 16, "kernel_size": 3, "strides": 1, "activation": "relu"},
+                  "MaxPooling2D": {"pool_size": 2}, "Dropout": {"rate": 0.2}, "Flatten": {}}
+SCRATCH_LAYERS = [{"type": "Flatten"}, {"type": "Dense", "units": 128, "activation": "relu"}]
+OUTPUT = {"type": "Dense", "units": 10, "activation": "softmax"}
+
+
+# ------------------------------------------------------------------ state
+# Streamlit forgets a widget's value when its page is not shown, so every value also lives in
+# `build_values` (widget key → value): restored into the widgets on return, updated on every run.
+
+def _set(key: str, value) -> None:
+    st.session_state[key] = value
+    st.session_state["build_values"][key] = value
+
+
+def _restore_and_remember() -> None:
+    state = st.session_state
+    for key, value in state["build_values"].items():
+        if key in state:
+            state["build_values"][key] = state[key]
+        else:
+            state[key] = value
+
+
+def _load(layers: list[dict], config: TrainConfig, name: str) -> None:
+    """Put a network into the editor's widgets (called from callbacks, before widgets render)."""
+    st.session_state["build_layers"] = []
+    st.session_state["build_values"] = {}
+    for layer in layers:
+        _append_layer(layer)
+    _set("build_name", name)
+    _set("cfg_optimizer", config.optimizer)
+    _set("cfg_lr", float(config.effective_learning_rate))
+    _set("cfg_epochs", config.epochs)
+    _set("cfg_batch", config.batch_size)
+    _set("cfg_val", float(config.validation_split))
+    _set("cfg_early", config.early_stopping_patience is not None)
+    _set("cfg_patience", config.early_stopping_patience or 3)
+    _set("cfg_seed", config.seed)
+    _set("cfg_limit_on", config.train_limit is not None)
+    _set("cfg_limit", config.train_limit or 10_000)
+
+
+def _append_layer(layer: dict) -> None:
+    state = st.session_state
+    uid = state.get("build_next_uid", 0)
+    state["build_next_uid"] = uid + 1
+    fields = [field for field in layer if field != "type"]
+    for field in fields:
+        _set(f"layer_{uid}_{field}", layer[field])
+    state["build_layers"].append({"uid": uid, "type": layer["type"], "fields": fields})
+
+
+def _on_preset_change() -> None:
+    choice = st.session_state["build_preset"]
+    if choice == SCRATCH:
+        _load(SCRATCH_LAYERS, TrainConfig(optimizer="Adam", epochs=3), "My network")
+        return
+    experiment = get_preset(choice).experiment
+    hidden = [layer_to_dict(layer) for layer in experiment.layers[:-1]]
+    _load(hidden, experiment.config, experiment.name)
+
+
+def _move(index: int, delta: int) -> None:
+    layers = st.session_state["build_layers"]
+    target = index + delta
+    if 0 <= target < len(layers):
+        layers[index], layers[target] = layers[target], layers[index]
+
+
+def _remove(index: int) -> None:
+    st.session_state["build_layers"].pop(index)
+
+
+def _add() -> None:
+    kind = st.session_state["build_add_type"]
+    _append_layer({"type": kind, **DEFAULT_LAYERS[kind]})
+
+
+def _current_layers() -> list[dict]:
+    state = st.session_state
+    return [{"type": entry["type"], **{field: state[f"layer_{entry['uid']}_{field}"] for field in entry["fields"]}}
+            for entry in state["build_layers"]]
+
+
+def _experiment() -> Experiment:
+    state = st.session_state
+    layers = tuple(layer_from_dict(raw, i + 1) for i, raw in enumerate(_current_layers() + [OUTPUT]))
+    config = TrainConfig(
+        optimizer=state["cfg_optimizer"], learning_rate=float(state["cfg_lr"]), epochs=int(state["cfg_epochs"]),
+        batch_size=int(state["cfg_batch"]), validation_split=float(state["cfg_val"]),
+        early_stopping_patience=int(state["cfg_patience"]) if state["cfg_early"] else None,
+        seed=int(state["cfg_seed"]), train_limit=int(state["cfg_limit"]) if state["cfg_limit_on"] else None)
+    return Experiment(state["build_name"].strip() or "Untitled", layers, config)
+
+
+# ------------------------------------------------------------------ page
+
+if "build_layers" not in st.session_state:
+    st.session_state["build_preset"] = "CNN 4"
+    _on_preset_change()
+if "build_preset" not in st.session_state:
+    st.session_state["build_preset"] = st.session_state["build_values"].get("build_preset", SCRATCH)
+st.session_state["build_values"]["build_preset"] = st.session_state["build_preset"]
+_restore_and_remember()
+
+st.title("Build a network")
+st.caption("Start from one of the course report's 15 experiments, or from scratch. "
+           "Shapes and parameter counts update as you edit — the same numbers Keras's summary() prints.")
+
+names = [SCRATCH] + [p.name for p in PRESETS]
+st.selectbox("Start from", names, key="build_preset", on_change=_on_preset_change)
+if st.session_state["build_preset"] != SCRATCH:
+    preset = get_preset(st.session_state["build_preset"])
+    st.info(f"**{preset.name}** in the report: {preset.report.finding} "
+            f"(test accuracy {preset.report.accuracy:.4f})", icon=":material/description:")
+
+experiment, build_error = None, None
+try:
+    experiment = _experiment()
+    rows, build_error = layer_table(experiment)
+except SpecError as err:  # a field the form could not even turn into a layer
+    rows, build_error = [], err
+
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.subheader("Layers")
+    st.markdown("**Input** — a 28×28 grayscale image (28, 28, 1)")
+    for index, entry in enumerate(st.session_state["build_layers"]):
+        uid, kind = entry["uid"], entry["type"]
+        fields = entry["fields"]
+        with st.container(border=True):
+            head = st.columns([7, 1, 1, 1], vertical_alignment="center")
+            head[0].markdown(f"**{index + 1}. {kind}**")
+            head[1].button("↑", key=f"up_{uid}", on_click=_move, args=(index, -1), help="move up",
+                           disabled=index == 0, use_container_width=True)
+            head[2].button("↓", key=f"down_{uid}", on_click=_move, args=(index, 1), help="move down",
+                           disabled=index == len(st.session_state["build_layers"]) - 1, use_container_width=True)
+            head[3].button("✕", key=f"remove_{uid}", on_click=_remove, args=(index,), help="remove this layer",
+                           use_container_width=True)
+            if fields:
+                for col, field in zip(st.columns(4), fields):
+                    label, widget, low, high, step = EDITABLE_FIELDS[field]
+                    key = f"layer_{uid}_{field}"
+                    if widget == "choice":
+                        col.selectbox(label, HIDDEN_ACTIVATIONS, key=key)
+                    elif widget == "int":
+                        col.number_input(label, min_value=low, max_value=high, step=step, key=key)
+                    else:
+                        col.number_input(label, min_value=low, max_value=high, step=step, format="%.2f", key=key)
+            if build_error is not None and build_error.layer == index + 1:
+                st.error(str(build_error), icon=":material/block:")
+    output_number = len(st.session_state["build_layers"]) + 1
+    st.markdown(f"**{output_number}. Dense(10, softmax)** — the output layer: one probability per digit")
+    if build_error is not None and build_error.layer == output_number:
+        st.error(str(build_error), icon=":material/block:")
+    add_cols = st.columns([2, 1], vertical_alignment="bottom")
+    add_cols[0].selectbox("Add a layer", list(LAYER_TYPES), key="build_add_type")
+    add_cols[1].button("Add layer", key="build_add", on_click=_add, use_container_width=True)
+
+with right:
+    st.subheader("Shapes and parameters")
+    if rows:
+        table = pd.DataFrame([{"#": r.number, "layer": r.description, "output shape": str(r.output_shape),
+                               "params": r.params} for r in rows])
+        st.dataframe(table, hide_index=True, use_container_width=True, key="build_shape_table",
+                     column_config={"params": st.column_config.NumberColumn("params", format="localized")})
+        total = sum(r.params for r in rows)
+        st.metric("Total parameters" if build_error is None else "Parameters so far", f"{total:,}")
+    if build_error is not None and build_error.layer is None:
+        st.error(str(build_error), icon=":material/block:")
+
+st.subheader("Training")
+c1, c2, c3, c4 = st.columns(4)
+c1.selectbox("Optimizer", OPTIMIZERS, key="cfg_optimizer")
+c2.number_input("Learning rate", min_value=0.00001, max_value=10.0, format="%.5f", step=0.001, key="cfg_lr")
+c3.number_input("Epochs", min_value=1, max_value=1000, step=1, key="cfg_epochs")
+c4.number_input("Batch size", min_value=1, max_value=60000, step=16, key="cfg_batch")
+c1, c2, c3, c4 = st.columns(4)
+c1.slider("Validation split", 0.0, 0.5, step=0.05, key="cfg_val")
+c2.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="cfg_seed")
+with c3:
+    st.checkbox("Early stopping", key="cfg_early", help="stop when validation loss has not improved for N epochs")
+    st.number_input("patience (epochs)", min_value=1, max_value=100, key="cfg_patience",
+                    disabled=not st.session_state["cfg_early"])
+with c4:
+    st.checkbox("Train on a slice", key="cfg_limit_on", help="for quick classroom demos")
+    st.number_input("training images", min_value=100, max_value=60000, step=1000, key="cfg_limit",
+                    disabled=not st.session_state["cfg_limit_on"])
+
+st.text_input("Run name", key="build_name")
+if st.button("Train", type="primary", key="build_train", disabled=build_error is not None):
+    try:
+        run_id = worker().submit(experiment)
+    except SpecError as err:
+        st.error(str(err), icon=":material/block:")
+    else:
+        st.session_state["train_watch"] = run_id
+        st.switch_page("app_pages/train.py")
+if build_error is not None:
+    st.caption("Fix the problem shown above to enable training.")

@@ -1,0 +1,96 @@
+"""Draw: a digit on a canvas, each preprocessing step, and every model's prediction."""
+
+import pandas as pd
+
+import charts
+from common import model, runs_with_models, show_warnings, st, store, worker
+from mnistlab.predict import predict_drawing
+from mnistlab.presets import QUICK_CNN
+from mnistlab.store import StoreError
+
+MAX_MODELS_IN_TABLE = 8
+
+st.title("Draw a digit")
+listing = store().list_runs()
+show_warnings(listing.warnings)
+runs = sorted(runs_with_models(listing.runs), key=lambda r: r.metrics["accuracy"], reverse=True)
+training = worker()
+
+if not runs:
+    st.info("There is no trained model yet. Train a small CNN now: it takes a few seconds on a slice of MNIST "
+            "(12,000 images, 2 epochs) and reaches about 95% test accuracy.", icon=":material/neurology:")
+
+    @st.fragment(run_every=1.0 if training.busy else None)
+    def quick_training():
+        snap = training.current()
+        if snap is not None or training.queued():
+            st.session_state["draw_waiting"] = True
+            fraction = snap.fraction if snap else 0.0
+            st.progress(fraction, text=f"Training {snap.name if snap else '…'} — {fraction:.0%}")
+            return
+        if st.session_state.pop("draw_waiting", False):
+            st.rerun(scope="app")
+        if st.button("Train a quick CNN", type="primary", key="draw_quick_train"):
+            training.submit(QUICK_CNN)
+            st.rerun(scope="app")
+
+    quick_training()
+    st.stop()
+
+by_id = {run.run_id: run for run in runs}
+if st.session_state.get("draw_model") not in by_id:
+    st.session_state["draw_model"] = runs[0].run_id
+left, right = st.columns([1, 1], gap="large")
+with left:
+    run_id = st.selectbox("Model", list(by_id), key="draw_model",
+                          format_func=lambda rid: f"{by_id[rid].name} · {by_id[rid].metrics['accuracy']:.2%} · {rid[:15]}")
+    st.caption("Draw one digit, large or small, anywhere on the square.")
+    from streamlit_drawable_canvas import st_canvas
+
+    generation = st.session_state.setdefault("draw_generation", 0)
+    canvas = st_canvas(stroke_width=18, stroke_color="#000000", background_color="#FFFFFF", height=280, width=280,
+                       drawing_mode="freedraw", return_image_data=True, key=f"draw_canvas_{generation}")
+    if st.button("Clear", key="draw_clear"):
+        st.session_state["draw_generation"] = generation + 1
+        st.rerun()
+
+image = canvas.image_data if canvas is not None else None
+try:
+    prediction = predict_drawing(model(by_id[run_id]), image) if image is not None else None
+except StoreError as err:
+    st.error(str(err), icon=":material/warning:")
+    st.stop()
+
+with right:
+    if prediction is None:
+        st.subheader("Draw a digit on the canvas")
+        st.write("The prediction appears here as soon as there is a digit to read "
+                 "(a blank canvas or a single dot has none).")
+    else:
+        st.subheader(f"I read a **{prediction.digit}** ({prediction.confidence:.0%} sure)")
+        st.plotly_chart(charts.probability_bars(prediction.probabilities), key="draw_probs", use_container_width=True)
+
+if prediction is not None:
+    st.subheader("What the model sees")
+    steps = prediction.steps
+    cols = st.columns(4)
+    for col, picture, caption in zip(cols, (steps.ink, steps.cropped, steps.scaled, steps.centred),
+                                     ("your drawing, as ink", "cropped to the ink",
+                                      "longer side scaled to 20 px", "centred in 28×28 (the input)")):
+        col.image(picture, caption=caption, width=140, clamp=True)
+
+    st.subheader("Every model's answer")
+    answers = []
+    for other in runs[:MAX_MODELS_IN_TABLE]:
+        try:
+            guess = predict_drawing(model(other), image)
+        except StoreError as err:
+            answers.append({"model": other.name, "run": other.run_id, "prediction": None, "confidence": None,
+                            "test accuracy": other.metrics["accuracy"], "note": str(err)})
+            continue
+        answers.append({"model": other.name, "run": other.run_id, "prediction": guess.digit,
+                        "confidence": guess.confidence, "test accuracy": other.metrics["accuracy"], "note": ""})
+    st.dataframe(pd.DataFrame(answers), hide_index=True, use_container_width=True, key="draw_table",
+                 column_config={"confidence": st.column_config.ProgressColumn("confidence", min_value=0, max_value=1,
+                                                                              format="percent"),
+                                "test accuracy": st.column_config.NumberColumn(format="%.4f")})

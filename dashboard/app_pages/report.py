@@ -1,0 +1,71 @@
+"""Report: the course report's 15 results beside the runs in the store that reproduce them."""
+
+import pandas as pd
+
+import charts
+from common import go_to_results, show_warnings, st, store, worker
+from mnistlab.presets import PRESETS
+from mnistlab.reproduce import compare
+
+st.title("The course report, reproduced")
+st.caption("Each row is one of the report's experiments at its own settings (full training set, 30 epochs — "
+           "CNN 1: 10 — batch 128, validation split 0.1). A run counts as a reproduction when its spec matches "
+           "exactly; `python -m mnistlab reproduce` makes them from the terminal too.")
+
+listing = store().list_runs()
+show_warnings(listing.warnings)
+comparisons = compare(store(), list(PRESETS))
+
+rows = []
+for c in comparisons:
+    ours = c.ours or {}
+    rows.append({
+        "experiment": c.preset.name, "params": c.preset.params,
+        "report accuracy": c.preset.report.accuracy, "our accuracy": ours.get("accuracy"),
+        "Δ accuracy (pp)": None if c.difference("accuracy") is None else c.difference("accuracy") * 100,
+        "report precision": c.preset.report.precision, "our precision": ours.get("keras_precision"),
+        "report recall": c.preset.report.recall, "our recall": ours.get("keras_recall"),
+        "status": c.run.status if c.run else "not run yet",
+        "finding (report)": c.preset.report.finding,
+    })
+table = pd.DataFrame(rows)
+st.dataframe(table, hide_index=True, use_container_width=True, key="report_table",
+             column_config={name: st.column_config.NumberColumn(format="%.4f") for name in
+                            ("report accuracy", "our accuracy", "report precision", "our precision",
+                             "report recall", "our recall")} | {
+                 "Δ accuracy (pp)": st.column_config.NumberColumn(format="%+.2f"),
+                 "params": st.column_config.NumberColumn(format="localized")})
+
+done = [c for c in comparisons if c.run]
+if done:
+    st.plotly_chart(charts.accuracy_bars([c.preset.name for c in done], [c.ours["accuracy"] for c in done],
+                                         [c.preset.report.accuracy for c in done],
+                                         title="Our test accuracy, with the report's as diamonds"),
+                    key="report_chart", use_container_width=True)
+
+st.info("**Why MLP 9 fails.** Adam at learning rate 0.2 takes steps two hundred times larger than its default. "
+        "On the second batch the loss jumps from about 2.3 to over a thousand: the weights blow up, the ReLU units "
+        "die, and the network ends up predicting the same digit for every image — the report's 0.101 accuracy. "
+        "MNIST Lab stops such a run at once and marks it *diverged*.", icon=":material/error:")
+
+missing = [c.preset for c in comparisons if not c.run]
+queued_names = {name for _, name in worker().queued()}
+current = worker().current()
+if current:
+    queued_names.add(current.name)
+if missing:
+    st.subheader("Reproduce the missing rows")
+    st.caption("Each is queued for the training worker at the report's full settings "
+               "(minutes each on a laptop CPU; the CNNs take longest).")
+    cols = st.columns(5)
+    for i, preset in enumerate(missing):
+        waiting = preset.name in queued_names
+        if cols[i % 5].button(f"{preset.name}" + (" (queued)" if waiting else ""), key=f"report_run_{preset.name}",
+                              disabled=waiting):
+            worker().submit(preset.experiment)
+            st.rerun()
+if done:
+    pick = st.selectbox("Open a reproduction in Results", [c.run.run_id for c in done], key="report_open_pick",
+                        format_func=lambda rid: next(c.preset.name for c in done if c.run.run_id == rid))
+    if st.button("Open", key="report_open"):
+        go_to_results(pick)

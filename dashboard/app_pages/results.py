@@ -1,0 +1,122 @@
+"""Results: one run's test metrics, per-digit accuracy, confusion matrix, mistakes, curves and spec."""
+
+import numpy as np
+import pandas as pd
+
+import charts
+from common import STATUS_ICONS, clock, run_label, show_warnings, st, store, test_set
+from mnistlab.presets import matching_preset
+from mnistlab.spec import validate
+
+GALLERY_SIZE = 24
+
+st.title("Results")
+listing = store().list_runs()
+show_warnings(listing.warnings)
+runs = [run for run in listing.runs if run.metrics]
+if not runs:
+    st.info("No finished runs yet. Train one from the Build page.", icon=":material/construction:")
+    st.stop()
+
+by_id = {run.run_id: run for run in runs}
+wanted = st.session_state.get("results_run")
+if wanted and wanted not in by_id:
+    st.warning(f"Run {wanted} is gone — it was deleted (perhaps in another tab). Showing another run.", icon=":material/delete:")
+    st.session_state.pop("results_run", None)
+    wanted = None
+if st.session_state.get("results_pick") not in by_id:
+    st.session_state["results_pick"] = wanted or runs[0].run_id
+elif wanted:
+    st.session_state["results_pick"] = wanted
+st.session_state.pop("results_run", None)
+
+run_id = st.selectbox("Run", list(by_id), key="results_pick", format_func=lambda rid: run_label(by_id[rid]))
+run = by_id[run_id]
+metrics = run.metrics
+preset = matching_preset(run.experiment)
+
+st.caption(f"{STATUS_ICONS.get(run.status, '')} {run.status} · {run.info.get('epochs_run', 0)} epoch(s) · "
+           f"trained in {clock(run.info.get('train_seconds'))} · {run.experiment.config.train_limit or 60000:,} "
+           f"training images · created {run.info.get('created', '?')}")
+if run.status == "diverged":
+    st.error(f"This run diverged. {run.info.get('message', '')}", icon=":material/error:")
+
+cols = st.columns(4)
+cols[0].metric("Test accuracy", f"{metrics['accuracy']:.4f}",
+               delta=f"{(metrics['accuracy'] - preset.report.accuracy) * 100:+.2f} pp vs report" if preset else None)
+cols[1].metric("Precision (Keras)", f"{metrics['keras_precision']:.4f}",
+               help="Keras's Precision() on one-hot targets at threshold 0.5, as in the report")
+cols[2].metric("Recall (Keras)", f"{metrics['keras_recall']:.4f}",
+               help="Keras's Recall() on one-hot targets at threshold 0.5, as in the report")
+cols[3].metric("Macro F1", f"{metrics['macro_f1']:.4f}", help="mean over the ten digits of per-digit F1")
+
+series = {run.name: metrics["per_class_accuracy"]}
+if preset and preset.report.per_class_accuracy:
+    series[f"Report ({preset.name})"] = list(preset.report.per_class_accuracy)
+st.plotly_chart(charts.per_class_bars(series), key="results_per_class", use_container_width=True)
+
+st.subheader("Confusion matrix")
+matrix = np.array(metrics["confusion_matrix"])
+left, right = st.columns([3, 2], gap="large")
+with left:
+    event = st.plotly_chart(charts.confusion_heatmap(matrix.tolist()), key="results_confusion",
+                            use_container_width=True, on_select="rerun", selection_mode="points")
+off_diagonal = matrix - np.diag(np.diag(matrix))
+worst = np.unravel_index(np.argmax(off_diagonal), matrix.shape)
+points = (event or {}).get("selection", {}).get("points", []) if event else []
+clicked = (int(points[0]["y"]), int(points[0]["x"])) if points else None
+if clicked and clicked != st.session_state.get("results_clicked"):  # a new click wins over the boxes
+    st.session_state["results_true"], st.session_state["results_pred"] = clicked
+st.session_state["results_clicked"] = clicked
+st.session_state.setdefault("results_true", int(worst[0]))
+st.session_state.setdefault("results_pred", int(worst[1]))
+with right:
+    st.markdown("Click a cell, or choose one:")
+    c1, c2 = st.columns(2)
+    true_digit = c1.selectbox("true digit", range(10), key="results_true")
+    predicted_digit = c2.selectbox("predicted digit", range(10), key="results_pred")
+    x_test, y_test = test_set()
+    cell = [m["index"] for m in metrics["mistakes"] if m["true"] == true_digit and m["predicted"] == predicted_digit]
+    count = int(matrix[true_digit, predicted_digit])
+    if true_digit == predicted_digit:
+        st.write(f"{count:,} test images of {true_digit} were classified correctly.")
+        cell = list(np.flatnonzero(y_test == true_digit)[:GALLERY_SIZE])
+    else:
+        st.write(f"{count:,} test images of **{true_digit}** were taken for **{predicted_digit}**.")
+    if cell:
+        shown = cell[:GALLERY_SIZE]
+        st.image([x_test[i] for i in shown], width=56, caption=[f"#{i}" for i in shown])
+
+st.subheader("Most confident mistakes")
+mistakes = metrics["mistakes"][:GALLERY_SIZE]
+if mistakes:
+    st.image([x_test[m["index"]] for m in mistakes], width=84,
+             caption=[f"true {m['true']} → {m['predicted']} ({m['confidence']:.0%})" for m in mistakes])
+else:
+    st.write("No mistakes on the test set.")
+
+st.subheader("Training")
+history = run.history()
+if history["epochs"]:
+    st.plotly_chart(charts.training_curves(history["epochs"]), key="results_curves", use_container_width=True)
+if history["batches"]:
+    st.plotly_chart(charts.batch_loss(history["batches"], run.info.get("steps_per_epoch")),
+                    key="results_batches", use_container_width=True)
+
+st.subheader("Network")
+config = run.experiment.config
+st.dataframe(pd.DataFrame([{"#": r.number, "layer": r.description, "output shape": str(r.output_shape),
+                            "params": r.params} for r in validate(run.experiment)]),
+             hide_index=True, use_container_width=True, key="results_spec")
+st.caption(f"{config.optimizer}, learning rate {config.effective_learning_rate:g}, batch {config.batch_size}, "
+           f"validation split {config.validation_split:g}, seed {config.seed}")
+
+if preset:
+    st.subheader(f"Beside the report's {preset.name}")
+    report = preset.report
+    st.dataframe(pd.DataFrame({
+        "metric": ["accuracy", "precision (Keras)", "recall (Keras)"],
+        "report": [report.accuracy, report.precision, report.recall],
+        "this run": [metrics["accuracy"], metrics["keras_precision"], metrics["keras_recall"]],
+    }).assign(difference=lambda d: d["this run"] - d["report"]), hide_index=True, key="results_report")
+    st.caption(f"The report: {report.finding}")

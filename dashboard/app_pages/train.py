@@ -1,0 +1,96 @@
+"""Train: the run in progress with live curves, the queue, and the last finished run."""
+
+import charts
+from common import STATUS_ICONS, clock, go_to_results, st, store, worker
+
+OUTCOME_SENTENCES = {
+    "completed": "Training completed.",
+    "stopped": "Training was stopped; the run keeps its curves so far and a model evaluated as it stands.",
+    "diverged": "Training diverged: the loss exploded, so it was stopped at once.",
+    "failed": "Training failed.",
+    "interrupted": "The server stopped while this run was training; it keeps the epochs it completed.",
+}
+
+st.title("Train")
+training = worker()
+
+
+def _live_panel(snap) -> None:
+    st.subheader(f"Training {snap.name}")
+    if snap.status == "starting":
+        st.progress(0.0, text="Preparing data and building the model…")
+    else:
+        st.progress(snap.fraction, text=f"epoch {max(snap.epoch, 1)}/{snap.epochs} · batch {snap.batch}/{snap.steps}"
+                                        f" · elapsed {clock(snap.elapsed)} · ETA {clock(snap.eta)}")
+    st.button("Stop", key="train_stop", on_click=training.stop, args=(snap.run_id,), type="secondary",
+              help="stop after the current batch and keep the partial run")
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(charts.batch_loss(snap.batches_history, snap.steps), key="train_batch_chart",
+                        use_container_width=True)
+    with right:
+        if snap.epochs_history:
+            st.plotly_chart(charts.training_curves(snap.epochs_history, "Per epoch"), key="train_epoch_chart",
+                            use_container_width=True)
+        else:
+            st.info("The per-epoch curves appear when the first epoch ends.", icon=":material/hourglass_top:")
+
+
+def _queue_panel() -> None:
+    queued = training.queued()
+    if queued:
+        st.markdown("**Waiting in line** (one run trains at a time)")
+        for run_id, name in queued:
+            cols = st.columns([4, 1])
+            cols[0].markdown(f":material/hourglass_top: {name} · {run_id}")
+            cols[1].button("Remove", key=f"train_dequeue_{run_id}", on_click=training.stop, args=(run_id,))
+
+
+def _last_run_panel() -> None:
+    runs = store().list_runs().runs
+    watched = st.session_state.get("train_watch")
+    run = next((r for r in runs if r.run_id == watched), None) or next(
+        (r for r in runs if r.status not in ("queued", "running")), None)
+    if run is None:
+        st.info("Nothing is training. Build a network and press Train, or pick a preset in Build.", icon=":material/construction:")
+        return
+    st.subheader(f"{STATUS_ICONS.get(run.status, '')} Last run: {run.name}")
+    sentence = OUTCOME_SENTENCES.get(run.status, f"Status: {run.status}.")
+    message = run.info.get("message")
+    if run.status == "diverged":
+        st.error(f"{sentence} {message} Lower the learning rate (the report's MLP 9 used Adam at 0.2; "
+                 f"MLP 10 at the default 0.001 trains fine).", icon=":material/error:")
+    elif run.status in ("failed", "interrupted"):
+        st.warning(f"{sentence} {message or ''}", icon=":material/warning:")
+    else:
+        st.success(sentence, icon=":material/check_circle:" if run.status == "completed" else ":material/stop_circle:")
+    if run.metrics:
+        c = st.columns(4)
+        c[0].metric("Test accuracy", f"{run.metrics['accuracy']:.4f}")
+        c[1].metric("Keras precision", f"{run.metrics['keras_precision']:.4f}")
+        c[2].metric("Keras recall", f"{run.metrics['keras_recall']:.4f}")
+        c[3].metric("Training time", clock(run.info.get("train_seconds")))
+        if st.button("See the results", key="train_to_results", type="primary"):
+            go_to_results(run.run_id)
+    history = run.history()
+    if history["epochs"]:
+        st.plotly_chart(charts.training_curves(history["epochs"]), key="train_last_chart", use_container_width=True)
+
+
+@st.fragment(run_every=1.0 if training.busy else None)
+def live() -> None:
+    snap = training.current()
+    if snap is None:
+        if st.session_state.get("train_polling"):
+            st.session_state["train_polling"] = False
+            st.rerun(scope="app")  # stop polling and show the finished run
+        _queue_panel()
+        _last_run_panel()
+        return
+    st.session_state["train_polling"] = True
+    st.session_state["train_watch"] = snap.run_id
+    _live_panel(snap)
+    _queue_panel()
+
+
+live()

@@ -1,0 +1,140 @@
+"""Plotly figures for the dashboard: pure functions of plain data, testable without Streamlit.
+
+Made for a projector: a title on every chart, labelled axes, large fonts, digits 0–9 as
+categories, values in the hover text.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+DIGITS = [str(d) for d in range(10)]
+FONT = dict(size=15)
+TRAIN_COLOUR, VAL_COLOUR, REPORT_COLOUR = "#1f77b4", "#ff7f0e", "#7f7f7f"
+REFERENCES = {  # well-known MNIST test accuracies, for scale
+    "LeCun et al. 1998, 300-100 MLP": 0.9695,
+    "keras-io simple convnet (34,826 params)": 0.9922,
+}
+
+
+def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
+    fig.update_layout(title=dict(text=title, x=0.01), font=FONT, height=height, margin=dict(l=60, r=20, t=60, b=50),
+                      legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0.0),
+                      hovermode="x unified")
+    return fig
+
+
+def training_curves(epochs: list[dict], title: str = "Training curves") -> go.Figure:
+    """Loss and accuracy per epoch, training and validation, side by side."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.12)
+    x = [row["epoch"] for row in epochs]
+    for col, key in ((1, "loss"), (2, "accuracy")):
+        fig.add_trace(go.Scatter(x=x, y=[row[key] for row in epochs], name="training", mode="lines+markers",
+                                 line=dict(color=TRAIN_COLOUR), legendgroup="train", showlegend=col == 1), 1, col)
+        val = [row.get(f"val_{key}") for row in epochs]
+        if any(v is not None for v in val):
+            fig.add_trace(go.Scatter(x=x, y=val, name="validation", mode="lines+markers",
+                                     line=dict(color=VAL_COLOUR), legendgroup="val", showlegend=col == 1), 1, col)
+        fig.update_xaxes(title_text="epoch", row=1, col=col, rangemode="tozero" if len(x) < 2 else None)
+    fig.update_yaxes(title_text="cross-entropy loss", row=1, col=1)
+    fig.update_yaxes(title_text="accuracy", row=1, col=2)
+    return _layout(fig, title)
+
+
+def batch_loss(batches: list[dict], steps_per_epoch: int | None = None,
+               title: str = "Loss within each epoch") -> go.Figure:
+    """Keras's running loss every few batches, against fractional epochs."""
+    steps = steps_per_epoch or max((b["batch"] for b in batches), default=1)
+    x = [b["epoch"] - 1 + b["batch"] / steps for b in batches]
+    fig = go.Figure(go.Scatter(x=x, y=[b["loss"] for b in batches], mode="lines", name="running loss",
+                               line=dict(color=TRAIN_COLOUR),
+                               customdata=[[b["epoch"], b["batch"]] for b in batches],
+                               hovertemplate="epoch %{customdata[0]}, batch %{customdata[1]}: loss %{y:.4f}"
+                                             "<extra></extra>"))
+    fig.update_xaxes(title_text="epoch", rangemode="tozero")
+    fig.update_yaxes(title_text="loss (running mean in the epoch)")
+    _layout(fig, title, height=320)
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def per_class_bars(series: dict[str, list[float]], title: str = "Accuracy per digit") -> go.Figure:
+    """Grouped bars, one group per digit, one bar per named series (a run, or the report)."""
+    fig = go.Figure()
+    for name, values in series.items():
+        fig.add_trace(go.Bar(x=DIGITS, y=values, name=name, text=[f"{v:.3f}" for v in values],
+                             textposition="outside", hovertemplate=f"{name}<br>digit %{{x}}: %{{y:.4f}}<extra></extra>",
+                             marker_color=REPORT_COLOUR if name.startswith("Report") else None))
+    low = min((v for values in series.values() for v in values), default=0.0)
+    fig.update_xaxes(title_text="digit", type="category")
+    fig.update_yaxes(title_text="accuracy (share of that digit's test images)", range=[max(0.0, low - 0.05), 1.02])
+    _layout(fig, title, height=420)
+    fig.update_layout(barmode="group", hovermode="closest")
+    return fig
+
+
+def confusion_heatmap(matrix: list[list[int]], title: str = "Confusion matrix (test set)") -> go.Figure:
+    """Rows are true digits, columns predicted digits; the diagonal is right.
+
+    The colour scale tops out at the largest mistake count, so the mistakes stand out
+    instead of fading next to the thousand-strong diagonal (whose counts are printed).
+    """
+    mistakes = [v for i, row in enumerate(matrix) for j, v in enumerate(row) if i != j]
+    fig = go.Figure(go.Heatmap(z=matrix, x=DIGITS, y=DIGITS, colorscale="Blues", text=matrix, zmin=0,
+                               zmax=max(mistakes + [1]),
+                               texttemplate="%{text}", hovertemplate="true %{y}, predicted %{x}: %{z} images"
+                                                                     "<extra></extra>",
+                               colorbar=dict(title="mistakes")))
+    fig.update_xaxes(title_text="predicted digit", type="category", side="bottom")
+    fig.update_yaxes(title_text="true digit", type="category", autorange="reversed")
+    _layout(fig, title, height=560)
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def probability_bars(probabilities, title: str = "How sure is the model?") -> go.Figure:
+    values = [float(p) for p in probabilities]
+    best = max(range(10), key=values.__getitem__)
+    colours = ["#2ca02c" if d == best else "#9ecae1" for d in range(10)]
+    fig = go.Figure(go.Bar(x=DIGITS, y=values, marker_color=colours, text=[f"{v:.0%}" for v in values],
+                           textposition="outside", hovertemplate="digit %{x}: %{y:.2%}<extra></extra>"))
+    fig.update_xaxes(title_text="digit", type="category")
+    fig.update_yaxes(title_text="probability", range=[0, 1.12], tickformat=".0%")
+    _layout(fig, title, height=360)
+    fig.update_layout(hovermode="closest", showlegend=False)
+    return fig
+
+
+def compare_curves(histories: dict[str, list[dict]], key: str = "val_accuracy",
+                   title: str = "Validation accuracy per epoch") -> go.Figure:
+    fig = go.Figure()
+    for name, epochs in histories.items():
+        fig.add_trace(go.Scatter(x=[row["epoch"] for row in epochs], y=[row.get(key) for row in epochs],
+                                 mode="lines+markers", name=name))
+    fig.update_xaxes(title_text="epoch")
+    fig.update_yaxes(title_text=key.replace("val_", "validation ").replace("_", " "))
+    _layout(fig, title, height=420)
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def accuracy_bars(names: list[str], accuracies: list[float], report: list[float | None] | None = None,
+                  references: dict[str, float] = REFERENCES, title: str = "Test accuracy") -> go.Figure:
+    """Horizontal bars of test accuracy per run, with the report's value and reference lines."""
+    fig = go.Figure(go.Bar(y=names, x=accuracies, orientation="h", name="ours", text=[f"{a:.4f}" for a in accuracies],
+                           textposition="inside", insidetextanchor="start", textfont=dict(color="white"),
+                           hovertemplate="%{y}: %{x:.4f}<extra></extra>"))
+    if report and any(r is not None for r in report):
+        fig.add_trace(go.Scatter(y=names, x=report, mode="markers", name="report",
+                                 marker=dict(symbol="diamond", size=12, color=REPORT_COLOUR),
+                                 hovertemplate="report: %{x:.4f}<extra></extra>"))
+    for (label, value), colour in zip(references.items(), ("#d62728", "#9467bd")):
+        fig.add_trace(go.Scatter(x=[value, value], y=[names[0], names[-1]], mode="lines", name=f"{label}: {value:.2%}",
+                                 line=dict(dash="dot", color=colour, width=2), hoverinfo="name"))
+    low = min([a for a in accuracies if a is not None] + [0.9])
+    fig.update_xaxes(title_text="test accuracy", range=[max(0.0, low - 0.02), 1.005])
+    fig.update_yaxes(autorange="reversed", type="category")
+    _layout(fig, title, height=max(360, 140 + 32 * len(names)))
+    fig.update_layout(hovermode="closest")
+    return fig

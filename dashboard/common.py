@@ -1,0 +1,83 @@
+"""What every page shares: the store, the process-wide worker, cached data and models."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from mnistlab.store import Run, RunStore, StoreError  # noqa: E402
+from worker import TrainingWorker  # noqa: E402
+
+STATUS_ICONS = {"completed": ":material/check_circle:", "stopped": ":material/stop_circle:",
+                "diverged": ":material/error:", "failed": ":material/cancel:", "running": ":material/directions_run:",
+                "queued": ":material/hourglass_top:", "interrupted": ":material/warning:"}
+
+
+def store() -> RunStore:
+    return RunStore()
+
+
+def worker() -> TrainingWorker:
+    return _worker_for(str(store().home))
+
+
+@st.cache_resource(show_spinner=False)
+def _worker_for(home: str) -> TrainingWorker:
+    """One training thread per server process (and per store)."""
+    return TrainingWorker(RunStore(home))
+
+
+@st.cache_resource(show_spinner="Loading MNIST…")
+def test_set():
+    """The 10,000 test images (uint8) and labels, shared by every session without copies."""
+    from mnistlab.data import load_mnist
+
+    (_, _), (x_test, y_test) = load_mnist()
+    return x_test, y_test
+
+
+@st.cache_resource(max_entries=12, show_spinner="Loading the model…")
+def _model(home: str, run_id: str, stamp: float):
+    return RunStore(home).load_model(run_id)
+
+
+def model(run: Run):
+    """A run's Keras model, loaded once per file version (safe mode)."""
+    path = run.path / "model.keras"
+    return _model(str(store().home), run.run_id, path.stat().st_mtime)
+
+
+def runs_with_models(runs: list[Run]) -> list[Run]:
+    return [run for run in runs if run.metrics and run.has_model]
+
+
+def run_label(run: Run) -> str:
+    accuracy = f" · {run.metrics['accuracy']:.2%}" if run.metrics else ""
+    return f"{run.name}{accuracy} · {run.status} · {run.run_id[:15]}"
+
+
+def show_warnings(warnings: list[str]) -> None:
+    for warning in warnings:
+        st.warning(warning, icon=":material/warning:")
+
+
+def clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "…"
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def go_to_results(run_id: str) -> None:
+    st.session_state["results_run"] = run_id
+    st.switch_page("app_pages/results.py")
+
+
+__all__ = ["st", "store", "worker", "test_set", "model", "runs_with_models", "run_label", "show_warnings",
+           "clock", "go_to_results", "StoreError", "Run"]
