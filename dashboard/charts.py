@@ -47,8 +47,8 @@ def batch_loss(batches: list[dict], steps_per_epoch: int | None = None,
     """Keras's running loss every few batches, against fractional epochs."""
     steps = steps_per_epoch or max((b["batch"] for b in batches), default=1)
     x = [b["epoch"] - 1 + b["batch"] / steps for b in batches]
-    fig = go.Figure(go.Scatter(x=x, y=[b["loss"] for b in batches], mode="lines", name="running loss",
-                               line=dict(color=TRAIN_COLOUR),
+    fig = go.Figure(go.Scatter(x=x, y=[b["loss"] for b in batches], mode="lines+markers", name="running loss",
+                               line=dict(color=TRAIN_COLOUR), marker=dict(size=5),
                                customdata=[[b["epoch"], b["batch"]] for b in batches],
                                hovertemplate="epoch %{customdata[0]}, batch %{customdata[1]}: loss %{y:.4f}"
                                              "<extra></extra>"))

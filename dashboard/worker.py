@@ -124,7 +124,8 @@ class TrainingWorker:
         return run_id
 
     def stop(self, run_id: str) -> bool:
-        """Stop the running run after its current batch, or take a queued one out of line."""
+        """Stop the running run after its current batch, or take a queued one out of line (and out of the store:
+        a run that never started has nothing worth keeping)."""
         with self._lock:
             if self._current and self._current.run_id == run_id:
                 self._current.stop.request()
@@ -133,7 +134,7 @@ class TrainingWorker:
                 if item.run_id == run_id:
                     item.cancelled = True
                     self._pending.remove(item)
-                    self.store.update(run_id, status="stopped", message="Removed from the queue before it started.")
+                    self.store.delete(run_id)
                     return True
         return False
 

@@ -1,11 +1,13 @@
 """Shared fixtures: real MNIST from MNISTLAB_DATA, a temporary run store, one small trained run."""
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "dashboard"))  # the dashboard's modules, as `streamlit run` sees them
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist.npz"
 
 if not os.environ.get("MNISTLAB_DATA") and SHARED_MNIST.is_file():

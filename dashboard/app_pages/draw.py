@@ -44,12 +44,12 @@ left, right = st.columns([1, 1], gap="large")
 with left:
     run_id = st.selectbox("Model", list(by_id), key="draw_model",
                           format_func=lambda rid: f"{by_id[rid].name} · {by_id[rid].metrics['accuracy']:.2%} · {rid[:15]}")
-    st.caption("Draw one digit, large or small, anywhere on the square.")
     from streamlit_drawable_canvas import st_canvas
 
     generation = st.session_state.setdefault("draw_generation", 0)
     canvas = st_canvas(stroke_width=18, stroke_color="#000000", background_color="#FFFFFF", height=280, width=280,
                        drawing_mode="freedraw", return_image_data=True, key=f"draw_canvas_{generation}")
+    st.caption("Draw one digit, large or small, anywhere on the square.")
     if st.button("Clear", key="draw_clear"):
         st.session_state["draw_generation"] = generation + 1
         st.rerun()

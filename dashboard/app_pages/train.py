@@ -73,8 +73,13 @@ def _last_run_panel() -> None:
         if st.button("See the results", key="train_to_results", type="primary"):
             go_to_results(run.run_id)
     history = run.history()
+    left, right = st.columns(2)
+    if history["batches"]:
+        left.plotly_chart(charts.batch_loss(history["batches"], run.info.get("steps_per_epoch")),
+                          key="train_last_batches", use_container_width=True)
     if history["epochs"]:
-        st.plotly_chart(charts.training_curves(history["epochs"]), key="train_last_chart", use_container_width=True)
+        right.plotly_chart(charts.training_curves(history["epochs"], "Per epoch"), key="train_last_chart",
+                           use_container_width=True)
 
 
 @st.fragment(run_every=1.0 if training.busy else None)

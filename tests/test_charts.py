@@ -1,0 +1,65 @@
+import numpy as np
+
+import charts
+
+
+def _epochs(n):
+    return [{"epoch": e, "loss": 1 / e, "accuracy": 1 - 0.1 / e, "val_loss": 1.1 / e, "val_accuracy": 1 - 0.12 / e}
+            for e in range(1, n + 1)]
+
+
+def test_training_curves_have_both_series_and_labels():
+    fig = charts.training_curves(_epochs(3))
+    assert [t.name for t in fig.data] == ["training", "validation", "training", "validation"]
+    assert fig.layout.title.text == "Training curves"
+    assert fig.layout.xaxis.title.text == "epoch" and fig.layout.yaxis2.title.text == "accuracy"
+    assert list(fig.data[3].y) == [row["val_accuracy"] for row in _epochs(3)]
+
+
+def test_training_curves_without_validation():
+    rows = [{"epoch": 1, "loss": 0.5, "accuracy": 0.8, "val_loss": None, "val_accuracy": None}]
+    assert [t.name for t in charts.training_curves(rows).data] == ["training", "training"]
+
+
+def test_batch_loss_uses_fractional_epochs():
+    batches = [{"epoch": 1, "batch": 5, "loss": 2.0}, {"epoch": 1, "batch": 10, "loss": 1.0},
+               {"epoch": 2, "batch": 5, "loss": 0.5}]
+    fig = charts.batch_loss(batches, steps_per_epoch=10)
+    assert list(fig.data[0].x) == [0.5, 1.0, 1.5]
+    assert fig.layout.yaxis.title.text.startswith("loss")
+
+
+def test_per_class_bars_digits_as_categories():
+    fig = charts.per_class_bars({"run": [0.9] * 10, "Report (CNN 5)": [0.99] * 10})
+    assert list(fig.data[0].x) == [str(d) for d in range(10)]
+    assert fig.layout.xaxis.type == "category" and fig.layout.barmode == "group"
+    assert fig.data[1].marker.color == charts.REPORT_COLOUR
+
+
+def test_confusion_heatmap_orientation_and_scale():
+    matrix = np.eye(10, dtype=int) * 900
+    matrix[3, 5] = 12
+    fig = charts.confusion_heatmap(matrix.tolist())
+    assert fig.layout.yaxis.title.text == "true digit" and fig.layout.xaxis.title.text == "predicted digit"
+    assert fig.data[0].zmax == 12  # mistakes, not the diagonal, set the colour scale
+    assert fig.data[0].z[3][5] == 12
+
+
+def test_probability_bars_highlight_the_winner():
+    probs = np.full(10, 0.02)
+    probs[7] = 0.82
+    fig = charts.probability_bars(probs)
+    colours = list(fig.data[0].marker.color)
+    assert colours[7] != colours[0] and fig.data[0].text[7] == "82%"
+
+
+def test_accuracy_bars_with_report_and_references():
+    fig = charts.accuracy_bars(["MLP 1", "CNN 5"], [0.92, 0.991], [0.9206, 0.9924])
+    names = [t.name for t in fig.data]
+    assert names[:2] == ["ours", "report"]
+    assert any("96.95%" in n for n in names) and any("99.22%" in n for n in names)
+
+
+def test_compare_curves_one_trace_per_run():
+    fig = charts.compare_curves({"a": _epochs(2), "b": _epochs(4)})
+    assert [t.name for t in fig.data] == ["a", "b"] and len(fig.data[1].x) == 4

@@ -1,0 +1,251 @@
+"""Each dashboard page under Streamlit's AppTest: widgets by key, behaviour, and no exceptions."""
+
+import base64
+import io
+import shutil
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from conftest import REPO
+
+APP = str(REPO / "dashboard" / "app.py")
+
+
+def _app(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if page:
+        at.switch_page(f"app_pages/{page}.py")
+    return at.run()
+
+
+def _no_exceptions(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def _frame(at: AppTest, column: str):
+    """The first dataframe with this column (AppTest does not expose a dataframe's key)."""
+    for frame in at.dataframe:
+        if column in frame.value.columns:
+            return frame.value
+    raise AssertionError(f"no dataframe with a {column!r} column")
+
+
+def _texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [e.value for e in at.error] + [w.value for w in at.warning]
+    parts += [i.value for i in at.info] + [s.value for s in at.subheader] + [s.value for s in at.success]
+    parts += [c.value for c in at.caption] + [t.value for t in at.title]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.fixture
+def home_with_run(trained_store, store_home):
+    """The session's trained run, copied into this test's MNISTLAB_HOME."""
+    home, run_id = trained_store
+    shutil.copytree(home, store_home)
+    return run_id
+
+
+# ---------------------------------------------------------------- Build
+
+def test_build_page_widgets_and_shape_table():
+    at = _app()
+    _no_exceptions(at)
+    for key in ("build_preset", "cfg_optimizer", "cfg_lr", "cfg_epochs", "cfg_batch", "cfg_val", "cfg_seed",
+                "cfg_early", "cfg_limit_on", "build_name", "build_train", "build_add_type", "build_add"):
+        assert key in at.session_state, key
+    assert at.selectbox(key="build_preset").value == "CNN 4"
+    table = _frame(at, "output shape")
+    assert list(table["params"]) == [320, 0, 18496, 0, 0, 16010]
+    assert "34,826" in [m.value for m in at.metric]
+
+
+def test_composing_updates_the_table():
+    at = _app()
+    at.number_input(key="layer_0_filters").set_value(8).run()  # first Conv2D: 32 → 8 filters
+    table = _frame(at, "output shape")
+    assert table["params"].iloc[0] == 80 and table["output shape"].iloc[0] == "(26, 26, 8)"
+    assert table["params"].iloc[2] == 8 * 9 * 64 + 64
+    at.button(key="remove_0").click().run()
+    assert _frame(at, "output shape")["layer"].iloc[0] == "MaxPooling2D(2×2)"
+    _no_exceptions(at)
+
+
+def test_preset_choice_loads_its_network_and_finding():
+    at = _app()
+    at.selectbox(key="build_preset").set_value("MLP 9").run()
+    assert "Adam at learning rate 0.2 fails completely" in _texts(at)
+    assert at.selectbox(key="cfg_optimizer").value == "Adam" and at.number_input(key="cfg_lr").value == 0.2
+    assert _frame(at, "output shape")["params"].sum() == 437_310
+
+
+def test_invalid_layer_shows_its_error_and_blocks_training():
+    at = _app()
+    at.selectbox(key="build_add_type").set_value("Conv2D").run()
+    at.button(key="build_add").click().run()  # a Conv2D after Flatten
+    errors = [e.value for e in at.error]
+    assert any("Layer 6 (Conv2D)" in e and "before Flatten" in e for e in errors), errors
+    assert at.button(key="build_train").disabled
+    assert len(_frame(at, "output shape")) == 5  # the valid layers before it still show
+    _no_exceptions(at)
+
+
+def test_train_button_queues_the_run_and_opens_train(store_home):
+    at = _app()
+    at.selectbox(key="build_preset").set_value("CNN 3").run()
+    at.checkbox(key="cfg_limit_on").check().run()
+    at.number_input(key="cfg_limit").set_value(2000).run()
+    at.number_input(key="cfg_epochs").set_value(1).run()
+    at.text_input(key="build_name").input("AppTest CNN").run()
+    at.button(key="build_train").click().run()
+    _no_exceptions(at)
+    from mnistlab.store import RunStore
+
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        runs = RunStore().list_runs().runs
+        if runs and runs[0].status == "completed":
+            break
+        time.sleep(1)
+    assert runs[0].name == "AppTest CNN" and runs[0].status == "completed"
+    assert runs[0].experiment.config.train_limit == 2000
+
+
+# ---------------------------------------------------------------- Train, Results, Compare, Report
+
+def test_train_page_idle_and_after_a_run(home_with_run):
+    at = _app("train")
+    _no_exceptions(at)
+    assert "Last run: Quick CNN" in _texts(at)
+    assert "Training completed." in _texts(at)
+
+
+def test_train_page_explains_divergence(store_home):
+    from mnistlab.presets import get_preset
+    from mnistlab.store import RunRecorder, RunStore
+    from mnistlab.train import train
+
+    spec = get_preset("MLP 9").experiment.with_config(epochs=1, train_limit=3000)
+    store = RunStore()
+    run_id = store.create_run(spec)
+    train(spec, [RunRecorder(store, run_id)])
+    at = _app("train")
+    errors = " ".join(e.value for e in at.error)
+    assert "Training diverged" in errors and "learning rate is too high" in errors
+    results = _app("results")
+    assert "This run diverged" in " ".join(e.value for e in results.error)
+
+
+def test_results_page_renders_a_stored_run(home_with_run):
+    at = _app("results")
+    _no_exceptions(at)
+    labels = {m.label: m.value for m in at.metric}
+    assert set(labels) == {"Test accuracy", "Precision (Keras)", "Recall (Keras)", "Macro F1"}
+    assert float(labels["Test accuracy"]) > 0.8
+    assert at.selectbox(key="results_pick").value == home_with_run
+    at.selectbox(key="results_true").set_value(4).run()
+    at.selectbox(key="results_pred").set_value(9).run()
+    assert "test images of **4** were taken for **9**" in _texts(at)
+
+
+def test_results_says_when_the_run_was_deleted(home_with_run):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["results_run"] = "20990101-000000-deleted-0000"
+    at.switch_page("app_pages/results.py").run()
+    _no_exceptions(at)
+    assert any("is gone" in w.value for w in at.warning)
+
+
+def test_compare_lists_runs_and_manages_them(home_with_run, store_home):
+    at = _app("compare")
+    _no_exceptions(at)
+    table = _frame(at, "layers")
+    assert list(table["name"]) == ["Quick CNN"] and table["accuracy"].iloc[0] > 0.8
+    at.text_input(key="compare_new_name").input("Renamed CNN").run()
+    at.button(key="compare_rename").click().run()
+    assert list(_frame(at, "layers")["name"]) == ["Renamed CNN"]
+    assert at.button(key="compare_delete").disabled
+    at.checkbox(key="compare_confirm").check().run()
+    at.button(key="compare_delete").click().run()
+    _no_exceptions(at)
+    assert not (store_home / "runs" / home_with_run).exists()
+    assert "No runs yet" in _texts(at)
+
+
+def test_compare_skips_a_corrupt_run_with_a_warning(home_with_run, store_home):
+    broken = store_home / "runs" / "20200101-000000-broken-0000"
+    broken.mkdir()
+    (broken / "run.json").write_text("{trunc")
+    at = _app("compare")
+    _no_exceptions(at)
+    assert any("broken" in w.value and "truncated" in w.value for w in at.warning)
+    assert len(_frame(at, "layers")) == 1
+
+
+def test_report_page_lists_the_fifteen_experiments():
+    at = _app("report")
+    _no_exceptions(at)
+    table = _frame(at, "report accuracy")
+    assert len(table) == 15 and table["report accuracy"].iloc[8] == 0.101
+    assert "report_run_MLP 1" in [b.key for b in at.button]
+
+
+# ---------------------------------------------------------------- Draw
+
+def _canvas_state(image: np.ndarray) -> dict:
+    """What streamlit-drawable-canvas sends back after a stroke (see shared/notes)."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    data = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return {"drawing": {"raw": {"objects": [{"type": "path"}], "background": "#FFFFFF"}, "data": data},
+            "backgroundFit": None}
+
+
+def _drawn_digit(index: int) -> tuple[np.ndarray, int]:
+    from mnistlab.data import load_mnist
+
+    (_, _), (x_test, y_test) = load_mnist()
+    ink = np.asarray(Image.fromarray(x_test[index]).resize((200, 200), Image.Resampling.BILINEAR))
+    canvas = np.full((280, 280, 4), 255, np.uint8)
+    canvas[30:230, 50:250, :3] = 255 - ink[..., None]
+    return canvas, int(y_test[index])
+
+
+def test_draw_offers_quick_training_without_a_model():
+    at = _app("draw")
+    _no_exceptions(at)
+    assert "draw_quick_train" in [b.key for b in at.button]
+    assert "no trained model yet" in _texts(at)
+
+
+def test_draw_blank_canvas_prompts(home_with_run):
+    at = _app("draw")
+    _no_exceptions(at)
+    assert "Draw a digit on the canvas" in _texts(at)
+    assert at.selectbox(key="draw_model").value == home_with_run
+
+
+def test_draw_predicts_an_injected_drawing(home_with_run):
+    canvas, label = _drawn_digit(0)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("app_pages/draw.py").run()
+    at.session_state["draw_canvas_0"] = _canvas_state(canvas)
+    at.run()
+    _no_exceptions(at)
+    assert f"I read a **{label}**" in _texts(at)
+    answers = _frame(at, "prediction")
+    assert list(answers["prediction"]) == [label]
+
+
+def test_draw_single_dot_gets_no_prediction(home_with_run):
+    dot = np.full((280, 280, 4), 255, np.uint8)
+    dot[130:148, 130:148, :3] = 0
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("app_pages/draw.py").run()
+    at.session_state["draw_canvas_0"] = _canvas_state(dot)
+    at.run()
+    _no_exceptions(at)
+    assert "Draw a digit on the canvas" in _texts(at) and "I read" not in _texts(at)

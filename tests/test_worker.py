@@ -1,0 +1,65 @@
+"""The dashboard's process-wide training worker, without Streamlit."""
+
+import threading
+import time
+
+from mnistlab.spec import Experiment
+from mnistlab.store import RunStore
+from worker import TrainingWorker
+
+
+def _wait(predicate, seconds=120):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_two_sessions_submit_at_once_and_both_complete(small_cnn):
+    store = RunStore()
+    worker = TrainingWorker(store)
+    ids = []
+    barrier = threading.Barrier(2)
+
+    def session(name):
+        barrier.wait()
+        ids.append(worker.submit(Experiment(name, small_cnn.layers, small_cnn.config)))
+
+    threads = [threading.Thread(target=session, args=(f"session {i}",)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(ids)) == 2
+    assert _wait(lambda: not worker.busy)
+    runs = {run.run_id: run for run in store.list_runs().runs}
+    assert {runs[i].status for i in ids} == {"completed"}
+    assert {runs[i].name for i in ids} == {"session 0", "session 1"}
+
+
+def test_live_points_arrive_and_stop_keeps_partial_run(small_cnn):
+    store = RunStore()
+    worker = TrainingWorker(store, batch_every=2)
+    run_id = worker.submit(small_cnn.with_config(epochs=5, train_limit=None))
+    assert _wait(lambda: (worker.current() is not None and len(worker.current().batches_history) >= 3), 60)
+    snap = worker.current()
+    assert snap.run_id == run_id and snap.status == "running" and 0 < snap.fraction < 1
+    assert worker.stop(run_id)
+    assert _wait(lambda: not worker.busy)
+    run = store.load(run_id)
+    assert run.status == "stopped" and run.metrics is not None and run.has_model
+    assert worker.last_finished().status == "stopped"
+
+
+def test_queued_run_can_be_removed_before_it_starts(small_cnn):
+    store = RunStore()
+    worker = TrainingWorker(store)
+    first = worker.submit(small_cnn.with_config(epochs=3, train_limit=None))
+    second = worker.submit(small_cnn)
+    assert [rid for rid, _ in worker.queued()] in ([second], [first, second])
+    assert worker.stop(second)
+    worker.stop(first)
+    assert _wait(lambda: not worker.busy)
+    assert [run.run_id for run in store.list_runs().runs] == [first]
