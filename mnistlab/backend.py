@@ -5,6 +5,9 @@ a cuInit error on machines without a GPU) straight to file descriptor 2 while it
 first looks for devices; TF_CPP_MIN_LOG_LEVEL no longer silences them. They would land on
 a CLI user's terminal and in front of a class, so we point fd 2 at /dev/null for that
 moment only. Python exceptions are unaffected: they are raised after fd 2 is restored.
+
+Keras's folder (keras.json, download cache) goes under $MNISTLAB_HOME unless KERAS_HOME is set,
+so that MNIST Lab writes nowhere else.
 """
 
 from __future__ import annotations
@@ -13,10 +16,13 @@ import os
 import sys
 from contextlib import contextmanager
 
+from .home import keras_home
+
 
 def keras():
     """The keras module, imported (once) with start-up logs silenced."""
     if "keras" not in sys.modules or "tensorflow" not in sys.modules:
+        os.environ.setdefault("KERAS_HOME", str(keras_home()))  # Keras writes keras.json there on import
         with _fd2_silenced():
             import keras as keras_module  # noqa: F401
             import tensorflow as tf

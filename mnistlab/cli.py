@@ -280,7 +280,7 @@ def _train_and_store(store: RunStore, experiment: Experiment):
     run_id = store.create_run(experiment)
     stop = StopSignal()
     with _stop_on_ctrl_c(stop):
-        result = train(experiment, [ProgressPrinter(), RunRecorder(store, run_id)], stop=stop)
+        result = train(experiment, [RunRecorder(store, run_id), ProgressPrinter()], stop=stop)  # stored before shown
     return run_id, result
 
 

@@ -1,7 +1,8 @@
 """Real MNIST, from a file you point at or from Keras's own download.
 
 Sources, first found wins: the `path` argument, the `MNISTLAB_DATA` environment
-variable, Keras's cache file (~/.keras/datasets/mnist.npz), and finally
+variable, Keras's cache file (~/.keras/datasets/mnist.npz, or the one under MNIST Lab's
+own Keras folder), and finally
 `keras.datasets.mnist.load_data()`, which downloads on a machine with internet.
 A source is a Keras-layout `mnist.npz` or a folder with the four IDX files.
 """
@@ -16,8 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .home import keras_home
+
 ENV_VAR = "MNISTLAB_DATA"
-KERAS_CACHE = Path.home() / ".keras" / "datasets" / "mnist.npz"
+KERAS_CACHE = Path.home() / ".keras" / "datasets" / "mnist.npz"  # where plain Keras keeps it
 EXPECTED = {
     "x_train": ((60000, 28, 28), np.uint8),
     "y_train": ((60000,), np.uint8),
@@ -64,8 +67,9 @@ def _choose_source(path) -> Path | None:
         return Path(path)
     if os.environ.get(ENV_VAR):
         return Path(os.environ[ENV_VAR])
-    if KERAS_CACHE.is_file():
-        return KERAS_CACHE
+    for cache in (KERAS_CACHE, keras_home() / "datasets" / "mnist.npz"):
+        if cache.is_file():
+            return cache
     return None
 
 

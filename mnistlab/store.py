@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .home import default_home
 from .spec import Experiment, SpecError, summarize_layers, total_params, validate
 from .train import TrainingObserver
 
 QUEUED, RUNNING, INTERRUPTED = "queued", "running", "interrupted"
 FINISHED_WITH_MODEL = ("completed", "stopped", "diverged")
-HOME_VAR = "MNISTLAB_HOME"
 
 
 class StoreError(RuntimeError):
@@ -37,10 +37,6 @@ class StoreError(RuntimeError):
 
 class RunNotFound(StoreError):
     pass
-
-
-def default_home() -> Path:
-    return Path(os.environ.get(HOME_VAR) or Path.home() / ".mnistlab").expanduser()
 
 
 def now_iso() -> str:
