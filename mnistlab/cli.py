@@ -201,7 +201,7 @@ def cmd_predict(args) -> int:
 
 
 def cmd_reproduce(args) -> int:
-    from .reproduce import compare, markdown_table, reproduction_experiment, select_presets
+    from .reproduce import compare, markdown_report, reproduction_experiment, select_presets
 
     presets = select_presets(args.only)
     store = RunStore()
@@ -214,7 +214,7 @@ def cmd_reproduce(args) -> int:
             continue
         print(f"{preset.name}: training {summarize_layers(experiment)}", file=sys.stderr)
         _train_and_store(store, experiment)
-    table = markdown_table(compare(store, presets, args.epochs, args.limit))
+    table = markdown_report(compare(store, presets, args.epochs, args.limit))
     print(table)
     if args.output:
         try:

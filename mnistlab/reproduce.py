@@ -71,6 +71,28 @@ def markdown_table(comparisons: list[Comparison]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def per_class_markdown(comparisons: list[Comparison]) -> str:
+    """Per-digit accuracy, ours against the report's, for the experiments where the report gives it."""
+    sections = []
+    for c in comparisons:
+        published = c.preset.report.per_class_accuracy
+        if not published or not c.ours:
+            continue
+        ours = c.ours["per_class_accuracy"]
+        lines = [f"### {c.preset.name}: accuracy per digit\n", "| Digit | Report | Ours | Δ (pp) |", "|---:|---:|---:|---:|"]
+        lines += [f"| {d} | {r:.4f} | {o:.4f} | {(o - r) * 100:+.2f} |" for d, (r, o) in enumerate(zip(published, ours))]
+        sections.append("\n".join(lines) + "\n")
+    return "\n".join(sections)
+
+
+def markdown_report(comparisons: list[Comparison]) -> str:
+    parts = [markdown_table(comparisons)]
+    per_class = per_class_markdown(comparisons)
+    if per_class:
+        parts.append(per_class)
+    return "\n".join(parts)
+
+
 def _fmt(value, spec: str = ".4f") -> str:
     return "—" if value is None else format(value, spec)
 

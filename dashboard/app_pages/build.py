@@ -153,11 +153,11 @@ with left:
             head = st.columns([7, 1, 1, 1], vertical_alignment="center")
             head[0].markdown(f"**{index + 1}. {kind}**")
             head[1].button("↑", key=f"up_{uid}", on_click=_move, args=(index, -1), help="move up",
-                           disabled=index == 0, use_container_width=True)
+                           disabled=index == 0, width="stretch")
             head[2].button("↓", key=f"down_{uid}", on_click=_move, args=(index, 1), help="move down",
-                           disabled=index == len(st.session_state["build_layers"]) - 1, use_container_width=True)
+                           disabled=index == len(st.session_state["build_layers"]) - 1, width="stretch")
             head[3].button("✕", key=f"remove_{uid}", on_click=_remove, args=(index,), help="remove this layer",
-                           use_container_width=True)
+                           width="stretch")
             if fields:
                 for col, field in zip(st.columns(4), fields):
                     label, widget, low, high, step = EDITABLE_FIELDS[field]
@@ -176,14 +176,14 @@ with left:
         st.error(str(build_error), icon=":material/block:")
     add_cols = st.columns([2, 1], vertical_alignment="bottom")
     add_cols[0].selectbox("Add a layer", list(LAYER_TYPES), key="build_add_type")
-    add_cols[1].button("Add layer", key="build_add", on_click=_add, use_container_width=True)
+    add_cols[1].button("Add layer", key="build_add", on_click=_add, width="stretch")
 
 with right:
     st.subheader("Shapes and parameters")
     if rows:
         table = pd.DataFrame([{"#": r.number, "layer": r.description, "output shape": str(r.output_shape),
                                "params": r.params} for r in rows])
-        st.dataframe(table, hide_index=True, use_container_width=True, key="build_shape_table",
+        st.dataframe(table, hide_index=True, width="stretch", key="build_shape_table",
                      column_config={"params": st.column_config.NumberColumn("params", format="localized")})
         total = sum(r.params for r in rows)
         st.metric("Total parameters" if build_error is None else "Parameters so far", f"{total:,}")

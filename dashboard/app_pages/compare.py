@@ -15,7 +15,7 @@ if table.empty:
 by_id = {run.run_id: run for run in listing.runs}
 shown = table.drop(columns=["run_id"])
 selection = st.dataframe(
-    shown, key="compare_table", hide_index=True, use_container_width=True, on_select="rerun",
+    shown, key="compare_table", hide_index=True, width="stretch", on_select="rerun",
     selection_mode="multi-row",
     column_config={
         "accuracy": st.column_config.NumberColumn("accuracy", format="%.4f"),
@@ -41,15 +41,15 @@ if chosen:
     st.plotly_chart(charts.accuracy_bars(list(finished["name"] + " · " + finished["run_id"].str[:15]),
                                          list(finished["accuracy"]),
                                          [None if v != v else v for v in finished["report_accuracy"]]),
-                    key="compare_accuracy", use_container_width=True)
+                    key="compare_accuracy", width="stretch")
     labels = {run.run_id: f"{run.name} · {run.run_id[:15]}" for run in chosen}
     left, right = st.columns(2)
     with left:
         st.plotly_chart(charts.compare_curves({labels[r.run_id]: r.history()["epochs"] for r in chosen}),
-                        key="compare_curves", use_container_width=True)
+                        key="compare_curves", width="stretch")
     with right:
         st.plotly_chart(charts.per_class_bars({labels[r.run_id]: r.metrics["per_class_accuracy"] for r in chosen}),
-                        key="compare_per_class", use_container_width=True)
+                        key="compare_per_class", width="stretch")
 
 st.subheader("Manage runs")
 

@@ -68,7 +68,7 @@ with right:
                  "(a blank canvas or a single dot has none).")
     else:
         st.subheader(f"I read a **{prediction.digit}** ({prediction.confidence:.0%} sure)")
-        st.plotly_chart(charts.probability_bars(prediction.probabilities), key="draw_probs", use_container_width=True)
+        st.plotly_chart(charts.probability_bars(prediction.probabilities), key="draw_probs", width="stretch")
 
 if prediction is not None:
     st.subheader("What the model sees")
@@ -90,7 +90,7 @@ if prediction is not None:
             continue
         answers.append({"model": other.name, "run": other.run_id, "prediction": guess.digit,
                         "confidence": guess.confidence, "test accuracy": other.metrics["accuracy"], "note": ""})
-    st.dataframe(pd.DataFrame(answers), hide_index=True, use_container_width=True, key="draw_table",
+    st.dataframe(pd.DataFrame(answers), hide_index=True, width="stretch", key="draw_table",
                  column_config={"confidence": st.column_config.ProgressColumn("confidence", min_value=0, max_value=1,
                                                                               format="percent"),
                                 "test accuracy": st.column_config.NumberColumn(format="%.4f")})

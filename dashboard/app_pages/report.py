@@ -29,7 +29,7 @@ for c in comparisons:
         "finding (report)": c.preset.report.finding,
     })
 table = pd.DataFrame(rows)
-st.dataframe(table, hide_index=True, use_container_width=True, key="report_table",
+st.dataframe(table, hide_index=True, width="stretch", key="report_table",
              column_config={name: st.column_config.NumberColumn(format="%.4f") for name in
                             ("report accuracy", "our accuracy", "report precision", "our precision",
                              "report recall", "our recall")} | {
@@ -41,7 +41,7 @@ if done:
     st.plotly_chart(charts.accuracy_bars([c.preset.name for c in done], [c.ours["accuracy"] for c in done],
                                          [c.preset.report.accuracy for c in done],
                                          title="Our test accuracy, with the report's as diamonds"),
-                    key="report_chart", use_container_width=True)
+                    key="report_chart", width="stretch")
 
 st.info("**Why MLP 9 fails.** Adam at learning rate 0.2 takes steps two hundred times larger than its default. "
         "On the second batch the loss jumps from about 2.3 to over a thousand: the weights blow up, the ReLU units "

@@ -53,14 +53,14 @@ cols[3].metric("Macro F1", f"{metrics['macro_f1']:.4f}", help="mean over the ten
 series = {run.name: metrics["per_class_accuracy"]}
 if preset and preset.report.per_class_accuracy:
     series[f"Report ({preset.name})"] = list(preset.report.per_class_accuracy)
-st.plotly_chart(charts.per_class_bars(series), key="results_per_class", use_container_width=True)
+st.plotly_chart(charts.per_class_bars(series), key="results_per_class", width="stretch")
 
 st.subheader("Confusion matrix")
 matrix = np.array(metrics["confusion_matrix"])
 left, right = st.columns([3, 2], gap="large")
 with left:
     event = st.plotly_chart(charts.confusion_heatmap(matrix.tolist()), key="results_confusion",
-                            use_container_width=True, on_select="rerun", selection_mode="points")
+                            width="stretch", on_select="rerun", selection_mode="points")
 off_diagonal = matrix - np.diag(np.diag(matrix))
 worst = np.unravel_index(np.argmax(off_diagonal), matrix.shape)
 points = (event or {}).get("selection", {}).get("points", []) if event else []
@@ -98,16 +98,16 @@ else:
 st.subheader("Training")
 history = run.history()
 if history["epochs"]:
-    st.plotly_chart(charts.training_curves(history["epochs"]), key="results_curves", use_container_width=True)
+    st.plotly_chart(charts.training_curves(history["epochs"]), key="results_curves", width="stretch")
 if history["batches"]:
     st.plotly_chart(charts.batch_loss(history["batches"], run.info.get("steps_per_epoch")),
-                    key="results_batches", use_container_width=True)
+                    key="results_batches", width="stretch")
 
 st.subheader("Network")
 config = run.experiment.config
 st.dataframe(pd.DataFrame([{"#": r.number, "layer": r.description, "output shape": str(r.output_shape),
                             "params": r.params} for r in validate(run.experiment)]),
-             hide_index=True, use_container_width=True, key="results_spec")
+             hide_index=True, width="stretch", key="results_spec")
 st.caption(f"{config.optimizer}, learning rate {config.effective_learning_rate:g}, batch {config.batch_size}, "
            f"validation split {config.validation_split:g}, seed {config.seed}")
 

@@ -27,11 +27,11 @@ def _live_panel(snap) -> None:
     left, right = st.columns(2)
     with left:
         st.plotly_chart(charts.batch_loss(snap.batches_history, snap.steps), key="train_batch_chart",
-                        use_container_width=True)
+                        width="stretch")
     with right:
         if snap.epochs_history:
             st.plotly_chart(charts.training_curves(snap.epochs_history, "Per epoch"), key="train_epoch_chart",
-                            use_container_width=True)
+                            width="stretch")
         else:
             st.info("The per-epoch curves appear when the first epoch ends.", icon=":material/hourglass_top:")
 
@@ -76,10 +76,10 @@ def _last_run_panel() -> None:
     left, right = st.columns(2)
     if history["batches"]:
         left.plotly_chart(charts.batch_loss(history["batches"], run.info.get("steps_per_epoch")),
-                          key="train_last_batches", use_container_width=True)
+                          key="train_last_batches", width="stretch")
     if history["epochs"]:
         right.plotly_chart(charts.training_curves(history["epochs"], "Per epoch"), key="train_last_chart",
-                           use_container_width=True)
+                           width="stretch")
 
 
 @st.fragment(run_every=1.0 if training.busy else None)

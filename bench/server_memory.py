@@ -1,0 +1,84 @@
+"""Server memory: RSS of the dashboard's process after each of 5 trained runs and a visit to every page.
+
+Each round, in headless Chromium: build a small CNN (CNN 4 on a 10,000-image slice, 1 epoch), train
+it, wait for it to complete, open Results, Compare, Draw (with a drawing, which loads models) and
+Report, then read the server's VmRSS. Goal: ≤ 2 GiB and not growing run after run.
+
+    python bench/server_memory.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import tempfile
+
+from common import machine
+
+from launch import CHROMIUM, CHROMIUM_ARGS, READY, rss_bytes, start_server, stop_server
+
+
+def settle(page):
+    page.wait_for_timeout(300)
+    page.wait_for_selector(READY, timeout=120_000)
+
+
+def set_number(page, label, value):
+    field = page.get_by_label(label, exact=True)
+    field.fill(str(value))
+    field.press("Enter")
+    settle(page)
+
+
+def one_round(page, url, number):
+    page.goto(url)
+    settle(page)
+    set_number(page, "Epochs", 1)
+    if not page.get_by_label("training images", exact=True).is_enabled():
+        page.get_by_text("Train on a slice").click()
+        settle(page)
+    set_number(page, "training images", 10000)
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text("Training completed.").wait_for(timeout=300_000)
+    for name in ("Results", "Compare", "Draw", "Report"):
+        page.get_by_role("link", name=name).click()
+        settle(page)
+        if name == "Draw":
+            box = page.locator("canvas.upper-canvas").bounding_box()
+            page.mouse.move(box["x"] + 140, box["y"] + 40)
+            page.mouse.down()
+            page.mouse.move(box["x"] + 140, box["y"] + 240, steps=8)
+            page.mouse.up()
+            page.get_by_text(re.compile(r"I read a \d")).wait_for(timeout=60_000)
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    readings = []
+    with tempfile.TemporaryDirectory() as home, sync_playwright() as p:
+        process, url = start_server(home)
+        try:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            readings.append(("server started", rss_bytes(process.pid)))
+            for number in range(1, args.runs + 1):
+                one_round(page, url, number)
+                readings.append((f"after run {number} + every page", rss_bytes(process.pid)))
+                print(f"{readings[-1][0]}: {readings[-1][1] / 2**20:,.0f} MiB", flush=True)
+            browser.close()
+        finally:
+            stop_server(process)
+    print(f"machine: {machine()}")
+    for label, value in readings:
+        print(f"  {label}: {value / 2**20:,.0f} MiB")
+    growth = [(b - a) / 2**20 for (_, a), (_, b) in zip(readings[1:], readings[2:])]
+    print(f"peak {max(v for _, v in readings) / 2**30:.2f} GiB; growth per run after the first: "
+          f"{', '.join(f'{g:+.0f}' for g in growth)} MiB")
+
+
+if __name__ == "__main__":
+    main()
