@@ -53,6 +53,7 @@ def main() -> None:
     print(f"submit → first live batch point ({args.preset}, full training set, batch point every "
           f"{worker.batch_every} batches), {args.repeats} runs: median {median(delays):.2f} s, "
           f"p95 {percentile(delays, 95):.2f} s, max {max(delays):.2f} s")
+    print("each run: " + ", ".join(f"{d:.2f}" for d in delays) + " s")
 
 
 if __name__ == "__main__":

@@ -121,19 +121,30 @@ def compare_curves(histories: dict[str, list[dict]], key: str = "val_accuracy",
 
 def accuracy_bars(names: list[str], accuracies: list[float], report: list[float | None] | None = None,
                   references: dict[str, float] = REFERENCES, title: str = "Test accuracy") -> go.Figure:
-    """Horizontal bars of test accuracy per run, with the report's value and reference lines."""
-    fig = go.Figure(go.Bar(y=names, x=accuracies, orientation="h", name="ours", text=[f"{a:.4f}" for a in accuracies],
-                           textposition="inside", insidetextanchor="start", textfont=dict(color="white"),
-                           hovertemplate="%{y}: %{x:.4f}<extra></extra>"))
+    """Horizontal bars of test accuracy per run, with the report's value and reference lines.
+
+    The axis is zoomed on the working runs (at least 50% accurate): a diverged run such as the
+    report's MLP 9 would otherwise squash every other bar into the same length. Runs below the
+    axis are named with their accuracy at its left edge.
+    """
+    labels = [f"{name} · {acc:.4f}" for name, acc in zip(names, accuracies)]
+    working = [a for a in accuracies if a >= 0.5]
+    low = max(0.0, min(working + [0.9]) - 0.02)
+    fig = go.Figure(go.Bar(y=labels, x=accuracies, orientation="h", name="ours",
+                           hovertemplate="%{y}<extra></extra>"))
     if report and any(r is not None for r in report):
-        fig.add_trace(go.Scatter(y=names, x=report, mode="markers", name="report",
+        fig.add_trace(go.Scatter(y=labels, x=report, mode="markers", name="report",
                                  marker=dict(symbol="diamond", size=12, color=REPORT_COLOUR),
                                  hovertemplate="report: %{x:.4f}<extra></extra>"))
     for (label, value), colour in zip(references.items(), ("#d62728", "#9467bd")):
-        fig.add_trace(go.Scatter(x=[value, value], y=[names[0], names[-1]], mode="lines", name=f"{label}: {value:.2%}",
-                                 line=dict(dash="dot", color=colour, width=2), hoverinfo="name"))
-    low = min([a for a in accuracies if a is not None] + [0.9])
-    fig.update_xaxes(title_text="test accuracy", range=[max(0.0, low - 0.02), 1.005])
+        fig.add_trace(go.Scatter(x=[value, value], y=[labels[0], labels[-1]], mode="lines",
+                                 name=f"{label}: {value:.2%}", line=dict(dash="dot", color=colour, width=2),
+                                 hoverinfo="name"))
+    for label, accuracy in zip(labels, accuracies):
+        if accuracy < low:
+            fig.add_annotation(x=low, y=label, text="◀ off the scale", showarrow=False, xanchor="left",
+                               font=dict(color="#d62728"))
+    fig.update_xaxes(title_text="test accuracy", range=[low, 1.002])
     fig.update_yaxes(autorange="reversed", type="category")
     _layout(fig, title, height=max(360, 140 + 32 * len(names)))
     fig.update_layout(hovermode="closest")

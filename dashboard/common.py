@@ -42,7 +42,7 @@ def test_set():
     return x_test, y_test
 
 
-@st.cache_resource(max_entries=12, show_spinner="Loading the model…")
+@st.cache_resource(max_entries=8, show_spinner="Loading the model…")
 def _model(home: str, run_id: str, stamp: float):
     return RunStore(home).load_model(run_id)
 

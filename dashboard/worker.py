@@ -1,21 +1,34 @@
 """One process-wide training worker for the dashboard.
 
-Browser sessions submit runs; a single background thread trains them one at a time (two
-cores: parallel training would only slow both). The worker is an observer of
-`mnistlab.train` through `LiveRun`, a plain object guarded by a lock that pages copy from
-when they poll. Nothing here calls Streamlit.
+Browser sessions submit runs; a single background thread hands them, one at a time (two
+cores: parallel training would only slow both), to a warm child process that trains them
+(`trainer_process.py`). TensorFlow keeps a few megabytes per model it ever built for the
+life of a process; training in a child keeps that out of the server, and the worker
+replaces the child once it has grown by RECYCLE_GROWTH. The child's events feed `LiveRun`,
+a plain object guarded by a lock that pages copy from when they poll. Nothing here calls
+Streamlit.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import queue
+import signal
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
 
 from mnistlab.spec import Experiment, validate
-from mnistlab.store import RunRecorder, RunStore
-from mnistlab.train import StopSignal, TrainingObserver
+from mnistlab.store import RunStore
+from mnistlab.train import BatchEnded, EpochEnded, RunStarted, StopSignal, TrainingObserver
+
+TRAINER = Path(__file__).resolve().with_name("trainer_process.py")
+RECYCLE_GROWTH = 256 * 2**20  # replace the training process once it has grown this much since it was warm
 
 
 @dataclass
@@ -99,8 +112,45 @@ class QueuedRun:
     cancelled: bool = field(default=False)
 
 
+class TrainerProcess:
+    """The child process that trains, and the pipe its events come back on."""
+
+    def __init__(self, home: Path):
+        read_fd, write_fd = os.pipe()
+        env = dict(os.environ, MNISTLAB_HOME=str(home), MNISTLAB_EVENTS_FD=str(write_fd))
+        self.process = subprocess.Popen([sys.executable, str(TRAINER)], stdin=subprocess.PIPE,
+                                        stdout=subprocess.DEVNULL, env=env, pass_fds=(write_fd,), text=True)
+        os.close(write_fd)
+        self.events = os.fdopen(read_fd, "r")
+        ready = self.next_event()
+        if ready is None or ready["type"] != "ready":
+            raise RuntimeError(f"the training process did not start (exit code {self.process.poll()})")
+        self.warm_rss = ready["rss"]
+
+    def send(self, order: dict) -> None:
+        self.process.stdin.write(json.dumps(order) + "\n")
+        self.process.stdin.flush()
+
+    def next_event(self) -> dict | None:
+        line = self.events.readline()
+        return json.loads(line) if line else None
+
+    def interrupt(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+
+    def close(self) -> None:
+        try:
+            self.process.stdin.close()
+            self.process.wait(timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            self.process.kill()
+            self.process.wait()
+        self.events.close()
+
+
 class TrainingWorker:
-    """A queue of runs and the thread that trains them in order."""
+    """A queue of runs, the thread that feeds them to the training process, and their live state."""
 
     def __init__(self, store: RunStore, batch_every: int = 5):
         self.store = store
@@ -110,6 +160,7 @@ class TrainingWorker:
         self._lock = threading.Lock()
         self._current: LiveRun | None = None
         self._last: LiveRun | None = None
+        self._trainer: TrainerProcess | None = None
         self._thread = threading.Thread(target=self._loop, name="mnistlab-training", daemon=True)
         self._thread.start()
 
@@ -129,6 +180,8 @@ class TrainingWorker:
         with self._lock:
             if self._current and self._current.run_id == run_id:
                 self._current.stop.request()
+                if self._trainer:
+                    self._trainer.interrupt()
                 return True
             for item in self._pending:
                 if item.run_id == run_id:
@@ -157,15 +210,8 @@ class TrainingWorker:
         with self._lock:
             return self._current is not None or bool(self._pending)
 
-    def _record_failure(self, run_id: str, message: str) -> None:
-        try:
-            self.store.update(run_id, status="failed", message=message)
-        except Exception:  # the run folder may be gone (deleted from another tab)
-            pass
-
     def _loop(self):
-        from mnistlab.train import train
-
+        self._trainer = self._start_trainer()
         while True:
             item = self._queue.get()
             if item.cancelled:
@@ -175,20 +221,54 @@ class TrainingWorker:
                 self._pending.remove(item)
                 self._current = live
             try:
-                self.store.claim(item.run_id)
-                train(item.experiment, [RunRecorder(self.store, item.run_id), live], stop=live.stop,
-                      batch_every=self.batch_every)
-            except Exception as err:  # the run is recorded as failed; the worker carries on
-                message = f"Training failed: {type(err).__name__}: {err}"
-                live.run_ended(_Failed(message))
-                self._record_failure(item.run_id, message)
+                self._train(item, live)
             finally:
                 with self._lock:
                     self._current, self._last = None, live
 
+    def _train(self, item: QueuedRun, live: LiveRun) -> None:
+        if self._trainer is None or self._trainer.process.poll() is not None:
+            self._trainer = self._start_trainer()
+        if self._trainer is None:
+            self._fail(item.run_id, live, "The training process could not be started.")
+            return
+        self._trainer.send({"run_id": item.run_id, "experiment": item.experiment.to_dict(),
+                            "batch_every": self.batch_every})
+        while (event := self._trainer.next_event()) is not None:
+            kind = event.pop("type")
+            if kind == "run_ended":
+                live.run_ended(SimpleNamespace(**event))
+                if event["rss"] > self._trainer.warm_rss + RECYCLE_GROWTH:
+                    self._recycle()
+                return
+            _forward(live, kind, event, item.experiment)
+        code = self._trainer.process.wait()
+        self._fail(item.run_id, live, f"The training process ended unexpectedly (exit code {code}).")
+        self._trainer = None
 
-@dataclass
-class _Failed:
-    """Stands in for a TrainResult when training raised before producing one."""
-    message: str
-    status: str = "failed"
+    def _start_trainer(self) -> TrainerProcess | None:
+        try:
+            return TrainerProcess(self.store.home)
+        except (OSError, RuntimeError):
+            return None
+
+    def _recycle(self) -> None:
+        self._trainer.close()
+        self._trainer = self._start_trainer()
+
+    def _fail(self, run_id: str, live: LiveRun, message: str) -> None:
+        live.run_ended(SimpleNamespace(status="failed", message=message))
+        try:
+            self.store.update(run_id, status="failed", message=message)
+        except Exception:  # the run folder may be gone (deleted from another tab)
+            pass
+
+
+def _forward(live: LiveRun, kind: str, fields: dict, experiment: Experiment) -> None:
+    """Turn an event line back into the event object and hand it to the live run."""
+    if kind == "run_started":
+        live.run_started(RunStarted(experiment=experiment, **fields))
+    elif kind == "batch_ended":
+        live.batch_ended(BatchEnded(**fields))
+    elif kind == "epoch_ended":
+        live.epoch_ended(EpochEnded(**fields))

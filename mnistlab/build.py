@@ -15,8 +15,8 @@ def build_model(experiment: Experiment):
     validate(experiment)
     keras = backend.keras()
 
-    model = keras.Sequential([keras.Input(shape=INPUT_SHAPE)] + [_keras_layer(layer) for layer in experiment.layers],
-                             name=_model_name(experiment.name))
+    layers = [_keras_layer(layer, number) for number, layer in enumerate(experiment.layers, start=1)]
+    model = keras.Sequential([keras.Input(shape=INPUT_SHAPE)] + layers, name=_model_name(experiment.name))
     model.compile(loss="sparse_categorical_crossentropy", optimizer=make_optimizer(experiment),
                   metrics=["accuracy"])
     return model
@@ -30,22 +30,32 @@ def make_optimizer(experiment: Experiment):
     return optimizer(learning_rate=config.effective_learning_rate)
 
 
-def _keras_layer(layer):
-    layers = backend.keras().layers
+def _keras_layer(layer, number: int):
+    """The Keras layer for a spec layer, named after its kind and position ("conv2d_1", "dense_4").
 
+    Explicit names keep a model independent of Keras's global, per-thread name counters: with
+    auto-generated names, the dashboard's long-lived training thread once built a model with two
+    layers called "max_pooling2d" and Keras refused it.
+    """
+    layers = backend.keras().layers
+    name = f"{_snake(type(layer).__name__)}_{number}"
     match layer:
         case Dense(units, activation):
-            return layers.Dense(units, activation=activation)
+            return layers.Dense(units, activation=activation, name=name)
         case Conv2D(filters, kernel, strides, activation):
             return layers.Conv2D(filters, kernel_size=(kernel, kernel), strides=(strides, strides),
-                                 activation=activation)
+                                 activation=activation, name=name)
         case MaxPooling2D(pool):
-            return layers.MaxPooling2D(pool_size=(pool, pool))
+            return layers.MaxPooling2D(pool_size=(pool, pool), name=name)
         case Dropout(rate):
-            return layers.Dropout(rate)
+            return layers.Dropout(rate, name=name)
         case Flatten():
-            return layers.Flatten()
+            return layers.Flatten(name=name)
     raise TypeError(f"Unknown layer {layer!r}")
+
+
+def _snake(class_name: str) -> str:
+    return {"Conv2D": "conv2d", "MaxPooling2D": "max_pooling2d"}.get(class_name, class_name.lower())
 
 
 def _model_name(name: str) -> str:

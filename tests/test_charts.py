@@ -63,3 +63,10 @@ def test_accuracy_bars_with_report_and_references():
 def test_compare_curves_one_trace_per_run():
     fig = charts.compare_curves({"a": _epochs(2), "b": _epochs(4)})
     assert [t.name for t in fig.data] == ["a", "b"] and len(fig.data[1].x) == 4
+
+
+def test_accuracy_bars_zoom_past_a_diverged_run():
+    fig = charts.accuracy_bars(["MLP 9", "CNN 5"], [0.1875, 0.9917], [0.101, 0.9924])
+    assert fig.layout.xaxis.range[0] == 0.88  # the working run (and a 0.9 floor) sets the scale, not 0.19
+    assert [a.text for a in fig.layout.annotations] == ["◀ off the scale"]
+    assert list(fig.data[0].y) == ["MLP 9 · 0.1875", "CNN 5 · 0.9917"]

@@ -1,4 +1,4 @@
-"""The dashboard's process-wide training worker, without Streamlit."""
+"""The dashboard's process-wide training worker and its training process, without Streamlit."""
 
 import threading
 import time
@@ -58,8 +58,39 @@ def test_queued_run_can_be_removed_before_it_starts(small_cnn):
     worker = TrainingWorker(store)
     first = worker.submit(small_cnn.with_config(epochs=3, train_limit=None))
     second = worker.submit(small_cnn)
-    assert [rid for rid, _ in worker.queued()] in ([second], [first, second])
+    assert _wait(lambda: worker.current() is not None, 60)
+    assert [rid for rid, _ in worker.queued()] == [second]
     assert worker.stop(second)
     worker.stop(first)
     assert _wait(lambda: not worker.busy)
     assert [run.run_id for run in store.list_runs().runs] == [first]
+
+
+def test_a_crashed_training_process_fails_the_run_and_is_replaced(small_cnn):
+    store = RunStore()
+    worker = TrainingWorker(store)
+    doomed = worker.submit(small_cnn.with_config(epochs=20, train_limit=None))
+    assert _wait(lambda: worker.current() is not None and worker.current().batches_history, 60)
+    worker._trainer.process.kill()
+    assert _wait(lambda: not worker.busy, 60)
+    run = store.load(doomed)
+    assert run.status == "failed" and "ended unexpectedly" in run.info["message"]
+    after = worker.submit(small_cnn)
+    assert _wait(lambda: not worker.busy)
+    assert store.load(after).status == "completed"
+
+
+def test_server_memory_stays_out_of_training(small_cnn):
+    """Training happens in the child: the worker's own process never imports TensorFlow for it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, time; sys.path[:0] = ['.', 'dashboard']\n"
+            "from mnistlab.store import RunStore\nfrom worker import TrainingWorker\n"
+            "from mnistlab.presets import QUICK_CNN\n"
+            "w = TrainingWorker(RunStore()); w.submit(QUICK_CNN.with_config(train_limit=2000, epochs=1))\n"
+            "time.sleep(0.5)\nwhile w.busy: time.sleep(0.2)\n"
+            "print('tensorflow' in sys.modules, RunStore().list_runs().runs[0].status)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=str(__import__("conftest").REPO))
+    assert out.stdout.split() == ["False", "completed"], out.stderr[-2000:]

@@ -1,0 +1,102 @@
+"""The dashboard's training process: trains the runs the server sends it, one at a time.
+
+Run by `worker.TrainingWorker` as a child process, so that TensorFlow's per-model memory
+(which a long-lived process never fully returns) stays out of the server and is released
+whenever the worker recycles this process. Protocol, one JSON object per line:
+
+    stdin  ← {"run_id": ..., "experiment": {...}}       train this run (already stored as queued)
+    events → {"type": "ready", "rss": ...}               warm: TensorFlow imported, MNIST loaded
+             {"type": "run_started" | "batch_ended" | "epoch_ended", ...event fields}
+             {"type": "run_ended", "status": ..., "message": ..., "rss": ...}
+
+Events go to the file descriptor named by MNISTLAB_EVENTS_FD (stdout stays free for anything
+a library prints). SIGINT asks the current run to stop after its batch. The process exits
+when stdin closes, and dies with its parent (Linux), so a killed server leaves its run
+`interrupted` rather than training on unseen.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mnistlab import backend  # noqa: E402
+from mnistlab.data import load_mnist_float  # noqa: E402
+from mnistlab.spec import Experiment  # noqa: E402
+from mnistlab.store import RunRecorder, RunStore  # noqa: E402
+from mnistlab.train import StopSignal, TrainingObserver, train  # noqa: E402
+
+
+class EventWriter(TrainingObserver):
+    """Forwards every training event as a JSON line."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.ended = False
+
+    def send(self, kind: str, **fields) -> None:
+        self.stream.write(json.dumps({"type": kind, **fields}) + "\n")
+        self.stream.flush()
+
+    def run_started(self, event):
+        self.send("run_started", **{k: v for k, v in asdict(event).items() if k != "experiment"})
+
+    def batch_ended(self, event):
+        self.send("batch_ended", **asdict(event))
+
+    def epoch_ended(self, event):
+        self.send("epoch_ended", **asdict(event))
+
+    def run_ended(self, result):
+        self.ended = True
+        self.send("run_ended", status=result.status, message=result.message, rss=_rss())
+
+
+def _rss() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _die_with_parent() -> None:
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def main() -> None:
+    _die_with_parent()
+    events = os.fdopen(int(os.environ["MNISTLAB_EVENTS_FD"]), "w", buffering=1)
+    writer = EventWriter(events)
+    current = {"stop": StopSignal()}
+    signal.signal(signal.SIGINT, lambda signum, frame: current["stop"].request())
+    backend.keras()
+    data = load_mnist_float()
+    store = RunStore()
+    writer.send("ready", rss=_rss())
+    for line in sys.stdin:
+        order = json.loads(line)
+        current["stop"] = stop = StopSignal()
+        writer.ended = False
+        try:
+            experiment = Experiment.from_dict(order["experiment"])
+            store.claim(order["run_id"])
+            train(experiment, [RunRecorder(store, order["run_id"]), writer], stop=stop, data=data,
+                  batch_every=order.get("batch_every", 5))
+        except Exception as err:  # recorded as failed by the observers if training had started
+            if not writer.ended:
+                writer.send("run_ended", status="failed", rss=_rss(),
+                            message=f"Training failed: {type(err).__name__}: {err}")
+
+
+if __name__ == "__main__":
+    main()
