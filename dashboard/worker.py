@@ -4,7 +4,8 @@ Browser sessions submit runs; a single background thread hands them, one at a ti
 cores: parallel training would only slow both), to a warm child process that trains them
 (`trainer_process.py`). TensorFlow keeps a few megabytes per model it ever built for the
 life of a process; training in a child keeps that out of the server, and the worker
-replaces the child once it has grown by RECYCLE_GROWTH. The child's events feed `LiveRun`,
+replaces the child once it has grown by RECYCLE_GROWTH since its first run (which itself takes
+about 250 MiB of one-off allocations). The child's events feed `LiveRun`,
 a plain object guarded by a lock that pages copy from when they poll. Nothing here calls
 Streamlit.
 """
@@ -28,7 +29,7 @@ from mnistlab.store import RunStore
 from mnistlab.train import BatchEnded, EpochEnded, RunStarted, StopSignal, TrainingObserver
 
 TRAINER = Path(__file__).resolve().with_name("trainer_process.py")
-RECYCLE_GROWTH = 256 * 2**20  # replace the training process once it has grown this much since it was warm
+RECYCLE_GROWTH = 256 * 2**20  # replace the training process once it has grown this much since its first run
 
 
 @dataclass
@@ -125,7 +126,12 @@ class TrainerProcess:
         ready = self.next_event()
         if ready is None or ready["type"] != "ready":
             raise RuntimeError(f"the training process did not start (exit code {self.process.poll()})")
-        self.warm_rss = ready["rss"]
+        self.baseline_rss: int | None = None  # after its first run
+
+    def grown_too_much(self, rss: int) -> bool:
+        if self.baseline_rss is None:
+            self.baseline_rss = rss
+        return rss > self.baseline_rss + RECYCLE_GROWTH
 
     def send(self, order: dict) -> None:
         self.process.stdin.write(json.dumps(order) + "\n")
@@ -211,7 +217,6 @@ class TrainingWorker:
             return self._current is not None or bool(self._pending)
 
     def _loop(self):
-        self._trainer = self._start_trainer()
         while True:
             item = self._queue.get()
             if item.cancelled:
@@ -227,6 +232,7 @@ class TrainingWorker:
                     self._current, self._last = None, live
 
     def _train(self, item: QueuedRun, live: LiveRun) -> None:
+        """Send the run to the training process (started on first use) and relay its events."""
         if self._trainer is None or self._trainer.process.poll() is not None:
             self._trainer = self._start_trainer()
         if self._trainer is None:
@@ -238,7 +244,7 @@ class TrainingWorker:
             kind = event.pop("type")
             if kind == "run_ended":
                 live.run_ended(SimpleNamespace(**event))
-                if event["rss"] > self._trainer.warm_rss + RECYCLE_GROWTH:
+                if self._trainer.grown_too_much(event["rss"]):
                     self._recycle()
                 return
             _forward(live, kind, event, item.experiment)

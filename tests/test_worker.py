@@ -94,3 +94,18 @@ def test_server_memory_stays_out_of_training(small_cnn):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                          cwd=str(__import__("conftest").REPO))
     assert out.stdout.split() == ["False", "completed"], out.stderr[-2000:]
+
+
+def test_training_process_is_replaced_once_it_has_grown(small_cnn, monkeypatch):
+    import worker as worker_module
+
+    monkeypatch.setattr(worker_module, "RECYCLE_GROWTH", -2**40)  # any size counts as grown
+    store = RunStore()
+    worker = TrainingWorker(store)
+    worker.submit(small_cnn)
+    assert _wait(lambda: not worker.busy)
+    first_pid = worker._trainer.process.pid  # its first run only sets the baseline
+    worker.submit(small_cnn)
+    assert _wait(lambda: not worker.busy)
+    assert _wait(lambda: worker._trainer is not None and worker._trainer.process.pid != first_pid, 60)
+    assert [run.status for run in store.list_runs().runs] == ["completed", "completed"]
