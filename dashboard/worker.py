@@ -84,9 +84,12 @@ class LiveRun(TrainingObserver):
         with self._lock:
             self._epoch, self._batch, self._elapsed = event.epoch, event.batch, event.elapsed
             self._batch_rows.append(vars(event))
+            remaining_epochs = self._epochs - event.epoch + 1 - event.batch / self._steps
             if self._epoch_seconds:
                 per_epoch = sum(self._epoch_seconds) / len(self._epoch_seconds)
-                self._eta = per_epoch * (self._epochs - event.epoch + 1 - event.batch / self._steps)
+            else:  # during the first epoch, extrapolate from the batches so far
+                per_epoch = event.elapsed / (event.batch / self._steps)
+            self._eta = per_epoch * remaining_epochs
 
     def epoch_ended(self, event):
         with self._lock:

@@ -222,13 +222,13 @@ class RunRecorder(TrainingObserver):
         self._batches: list[dict] = []
 
     def run_started(self, event) -> None:
+        from . import backend
+
+        keras = backend.keras()
         import tensorflow as tf
 
-        from .backend import device, keras
-
-        keras, device = keras(), device()
         self.store.update(self.run_id, status=RUNNING, started=now_iso(), tensorflow_version=tf.__version__,
-                          keras_version=keras.__version__, device=device, epochs_planned=event.epochs,
+                          keras_version=keras.__version__, device=backend.device(), epochs_planned=event.epochs,
                           steps_per_epoch=event.steps_per_epoch, train_samples=event.train_samples,
                           validation_samples=event.validation_samples, **_owner())
 

@@ -168,6 +168,8 @@ def _bridge_class():
 
 
 class _BridgeLogic:
+    """Keras's fit hooks → observer events, the divergence check and the stop request, every batch."""
+
     def __init__(self, observers, stop, batch_every):
         super().__init__()
         self.observers = observers

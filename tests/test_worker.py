@@ -3,6 +3,8 @@
 import threading
 import time
 
+import pytest
+
 from mnistlab.spec import Experiment
 from mnistlab.store import RunStore
 from worker import TrainingWorker
@@ -109,3 +111,18 @@ def test_training_process_is_replaced_once_it_has_grown(small_cnn, monkeypatch):
     assert _wait(lambda: not worker.busy)
     assert _wait(lambda: worker._trainer is not None and worker._trainer.process.pid != first_pid, 60)
     assert [run.status for run in store.list_runs().runs] == ["completed", "completed"]
+
+
+def test_live_run_estimates_time_left_from_the_first_batches(small_cnn):
+    from mnistlab.train import BatchEnded, EpochEnded, RunStarted
+    from worker import LiveRun
+
+    live = LiveRun("r", small_cnn)
+    live.run_started(RunStarted(small_cnn, epochs=2, steps_per_epoch=100, train_samples=6400, validation_samples=0))
+    live.batch_ended(BatchEnded(epoch=1, batch=25, step=25, loss=1.0, accuracy=0.5, elapsed=5.0))
+    snap = live.snapshot()
+    assert snap.eta == pytest.approx(20.0 * 1.75)  # 5 s for a quarter epoch → 20 s per epoch, 1.75 epochs left
+    assert snap.fraction == pytest.approx(25 / 200)
+    live.epoch_ended(EpochEnded(1, 2, 0.5, 0.8, None, None, seconds=18.0, elapsed=18.0, eta=18.0))
+    live.batch_ended(BatchEnded(epoch=2, batch=50, step=150, loss=0.4, accuracy=0.9, elapsed=27.0))
+    assert live.snapshot().eta == pytest.approx(18.0 * 0.5)
