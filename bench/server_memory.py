@@ -8,7 +8,7 @@ it, wait for it to complete, open Results, Compare, Draw (with a drawing, which 
 Report, then read the server's VmRSS. Goal: ≤ 2 GiB and not growing run after run. Ten runs by
 default: the dashboard keeps up to 8 loaded models cached, so memory should level off after 8.
 
-    python bench/server_memory.py [--runs 10]
+    python bench/server_memory.py [--runs 10] [--pages "Results,Compare,Draw,Report"]
 """
 
 from __future__ import annotations
@@ -34,7 +34,10 @@ def set_number(page, label, value):
     settle(page)
 
 
-def one_round(page, url, number):
+ALL_PAGES = "Results,Compare,Draw,Report"
+
+
+def one_round(page, url, number, pages):
     page.goto(url)
     settle(page)
     set_number(page, "Epochs", 1)
@@ -47,7 +50,7 @@ def one_round(page, url, number):
     outcome.first.wait_for(timeout=300_000)
     if page.get_by_text("Training failed.").count():
         raise RuntimeError(f"run {number} failed: " + page.locator("[data-testid='stAlert']").first.inner_text())
-    for name in ("Results", "Compare", "Draw", "Report"):
+    for name in pages:
         page.get_by_role("link", name=name).click()
         settle(page)
         if name == "Draw":
@@ -64,6 +67,8 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--pages", default=ALL_PAGES,
+                        help='pages to open after each run, comma-separated ("" for none): to find which one grows')
     args = parser.parse_args()
     readings = []
     with tempfile.TemporaryDirectory() as home, sync_playwright() as p:
@@ -71,9 +76,9 @@ def main() -> None:
         try:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            readings.append(("server started", rss_bytes(process.pid)))
+            readings.append(("at start", rss_bytes(process.pid)))
             for number in range(1, args.runs + 1):
-                one_round(page, url, number)
+                one_round(page, url, number, [name for name in args.pages.split(",") if name])
                 readings.append((f"after run {number} + every page", rss_bytes(process.pid)))
                 trainer = ", ".join(f"{rss_bytes(child) / 2**20:,.0f} MiB" for child in children(process.pid))
                 print(f"{readings[-1][0]}: server {readings[-1][1] / 2**20:,.0f} MiB; training process {trainer}",
