@@ -93,7 +93,7 @@ def mnistlab_train(experiment, data) -> tuple[float, float]:
         timer = PhaseTimer()
 
         def work():
-            train(experiment, [RunRecorder(store, run_id), live, timer], stop=live.stop, data=data, batch_every=5)
+            train(experiment, [RunRecorder(store, run_id), live, timer], data=data, batch_every=5)
             done.set()
 
         threads = [threading.Thread(target=work), threading.Thread(target=poll)]

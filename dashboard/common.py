@@ -12,6 +12,7 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dash
 import streamlit as st  # noqa: E402
 
 from mnistlab.store import Run, RunStore, StoreError  # noqa: E402
+from mnistlab.train import clock  # noqa: E402,F401  (pages import it from here)
 from worker import TrainingWorker  # noqa: E402
 
 STATUS_ICONS = {"completed": ":material/check_circle:", "stopped": ":material/stop_circle:",
@@ -65,13 +66,6 @@ def run_label(run: Run) -> str:
 def show_warnings(warnings: list[str]) -> None:
     for warning in warnings:
         st.warning(warning, icon=":material/warning:")
-
-
-def clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "…"
-    seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def go_to_results(run_id: str) -> None:

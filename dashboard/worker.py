@@ -26,7 +26,7 @@ from types import SimpleNamespace
 
 from mnistlab.spec import Experiment, validate
 from mnistlab.store import RunStore
-from mnistlab.train import BatchEnded, EpochEnded, RunStarted, StopSignal, TrainingObserver
+from mnistlab.train import BatchEnded, EpochEnded, RunStarted, TrainingObserver, eta_seconds
 
 TRAINER = Path(__file__).resolve().with_name("trainer_process.py")
 RECYCLE_GROWTH = 256 * 2**20  # replace the training process once it has grown this much since its first run
@@ -62,7 +62,6 @@ class LiveRun(TrainingObserver):
     def __init__(self, run_id: str, experiment: Experiment):
         self.run_id = run_id
         self.experiment = experiment
-        self.stop = StopSignal()
         self._lock = threading.Lock()
         self._status = "starting"
         self._epoch = self._epochs = self._batch = self._steps = 0
@@ -84,12 +83,8 @@ class LiveRun(TrainingObserver):
         with self._lock:
             self._epoch, self._batch, self._elapsed = event.epoch, event.batch, event.elapsed
             self._batch_rows.append(vars(event))
-            remaining_epochs = self._epochs - event.epoch + 1 - event.batch / self._steps
-            if self._epoch_seconds:
-                per_epoch = sum(self._epoch_seconds) / len(self._epoch_seconds)
-            else:  # during the first epoch, extrapolate from the batches so far
-                per_epoch = event.elapsed / (event.batch / self._steps)
-            self._eta = per_epoch * remaining_epochs
+            self._eta = eta_seconds(self._epoch_seconds, self._epochs, event.epoch, event.batch, self._steps,
+                                    event.elapsed)
 
     def epoch_ended(self, event):
         with self._lock:
@@ -188,9 +183,8 @@ class TrainingWorker:
         a run that never started has nothing worth keeping)."""
         with self._lock:
             if self._current and self._current.run_id == run_id:
-                self._current.stop.request()
                 if self._trainer:
-                    self._trainer.interrupt()
+                    self._trainer.interrupt()  # the training process stops after its current batch
                 return True
             for item in self._pending:
                 if item.run_id == run_id:

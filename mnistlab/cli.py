@@ -15,7 +15,7 @@ from pathlib import Path
 from .data import DataError
 from .spec import Experiment, SpecError, summarize_layers, validate
 from .store import RunStore, StoreError
-from .train import TrainingObserver
+from .train import TrainingObserver, clock, eta_seconds
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 2, 130
 
@@ -344,9 +344,9 @@ class ProgressPrinter(TrainingObserver):
             return
         done = event.batch / self._steps
         bar = "█" * int(done * 24) + "·" * (24 - int(done * 24))
-        eta = self._eta(event.epoch, done)
+        eta = eta_seconds(self._epoch_seconds, self._epochs, event.epoch, event.batch, self._steps, event.elapsed)
         self.stream.write(f"\repoch {event.epoch}/{self._epochs} {bar} {event.batch}/{self._steps} "
-                          f"loss {event.loss:.4f} acc {event.accuracy:.4f} ETA {_clock(eta)}  ")
+                          f"loss {event.loss:.4f} acc {event.accuracy:.4f} ETA {clock(eta)}  ")
         self.stream.flush()
 
     def epoch_ended(self, event):
@@ -355,21 +355,8 @@ class ProgressPrinter(TrainingObserver):
                if event.val_loss is not None else "")
         prefix = "\r" if self.tty else ""
         print(f"{prefix}epoch {event.epoch}/{event.epochs} loss {event.loss:.4f} acc {event.accuracy:.4f}{val} "
-              f"· {event.seconds:.1f} s · ETA {_clock(event.eta)}" + " " * 10, file=self.stream)
+              f"· {event.seconds:.1f} s · ETA {clock(event.eta)}" + " " * 10, file=self.stream)
 
     def run_ended(self, result):
         if result.message:
             print(result.message, file=self.stream)
-
-    def _eta(self, epoch, done_in_epoch):
-        if not self._epoch_seconds:
-            return None
-        per_epoch = sum(self._epoch_seconds) / len(self._epoch_seconds)
-        return per_epoch * (self._epochs - epoch + 1 - done_in_epoch)
-
-
-def _clock(seconds) -> str:
-    if seconds is None:
-        return "…"
-    seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"

@@ -240,6 +240,23 @@ class _BridgeLogic:
             getattr(observer, name)(event)
 
 
+def eta_seconds(epoch_seconds: list[float], epochs: int, epoch: int, batch: int, steps: int,
+                elapsed: float) -> float:
+    """Seconds left at `batch` of `epoch`: the mean epoch so far times the epochs left; during the
+    first epoch, extrapolated from its batches (`elapsed` since the run started)."""
+    done_in_epoch = batch / steps
+    per_epoch = sum(epoch_seconds) / len(epoch_seconds) if epoch_seconds else elapsed / done_in_epoch
+    return per_epoch * (epochs - epoch + 1 - done_in_epoch)
+
+
+def clock(seconds: float | None) -> str:
+    """m:ss for progress lines; "…" while unknown."""
+    if seconds is None:
+        return "…"
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
 def _has_diverged(loss: float, first_loss: float) -> bool:
     """NaN or infinite, or DIVERGENCE_FACTOR times the first batch's loss: the weights have blown up.
 

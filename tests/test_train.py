@@ -114,3 +114,11 @@ def test_early_stopping_is_applied():
     result = train(spec)
     assert result.status in ("completed", "diverged")
     assert result.epochs_run < 30
+
+
+def test_eta_and_clock_for_progress_lines():
+    from mnistlab.train import clock, eta_seconds
+
+    assert eta_seconds([], epochs=2, epoch=1, batch=25, steps=100, elapsed=5.0) == pytest.approx(35.0)
+    assert eta_seconds([18.0], epochs=2, epoch=2, batch=50, steps=100, elapsed=27.0) == pytest.approx(9.0)
+    assert (clock(None), clock(5.4), clock(125)) == ("…", "0:05", "2:05")
