@@ -6,6 +6,7 @@ whenever the worker recycles this process. Protocol, one JSON object per line:
 
     stdin  ← {"run_id": ..., "experiment": {...}}       train this run (already stored as queued)
     events → {"type": "ready", "rss": ...}               warm: TensorFlow imported, MNIST loaded
+             {"type": "failed", "message": ...}           could not get warm (then it exits)
              {"type": "run_started" | "batch_ended" | "epoch_ended", ...event fields}
              {"type": "run_ended", "status": ..., "message": ..., "rss": ...}
 
@@ -28,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mnistlab import backend  # noqa: E402
-from mnistlab.data import load_mnist_float  # noqa: E402
+from mnistlab.data import DataError, load_mnist_float  # noqa: E402
 from mnistlab.spec import Experiment  # noqa: E402
 from mnistlab.store import RunRecorder, RunStore  # noqa: E402
 from mnistlab.train import StopSignal, TrainingObserver, train  # noqa: E402
@@ -79,8 +80,12 @@ def main() -> None:
     writer = EventWriter(events)
     current = {"stop": StopSignal()}
     signal.signal(signal.SIGINT, lambda signum, frame: current["stop"].request())
-    backend.keras()
-    data = load_mnist_float()
+    try:
+        backend.keras()
+        data = load_mnist_float()
+    except Exception as err:  # no MNIST (offline, broken file) or no TensorFlow: say why, then leave
+        writer.send("failed", message=str(err) if isinstance(err, DataError) else f"{type(err).__name__}: {err}")
+        sys.exit(1)
     store = RunStore()
     writer.send("ready", rss=_rss())
     for line in sys.stdin:

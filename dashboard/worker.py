@@ -123,7 +123,9 @@ class TrainerProcess:
         self.events = os.fdopen(read_fd, "r")
         ready = self.next_event()
         if ready is None or ready["type"] != "ready":
-            raise RuntimeError(f"the training process did not start (exit code {self.process.poll()})")
+            code = self.process.wait()
+            self.events.close()
+            raise RuntimeError(ready.get("message") if ready else f"The training process exited with code {code}.")
         self.baseline_rss: int | None = None  # after its first run
 
     def grown_too_much(self, rss: int) -> bool:
@@ -231,10 +233,12 @@ class TrainingWorker:
     def _train(self, item: QueuedRun, live: LiveRun) -> None:
         """Send the run to the training process (started on first use) and relay its events."""
         if self._trainer is None or self._trainer.process.poll() is not None:
-            self._trainer = self._start_trainer()
-        if self._trainer is None:
-            self._fail(item.run_id, live, "The training process could not be started.")
-            return
+            try:
+                self._trainer = TrainerProcess(self.store.home)
+            except (OSError, RuntimeError) as err:
+                self._trainer = None
+                self._fail(item.run_id, live, f"Training could not start. {err}")
+                return
         self._trainer.send({"run_id": item.run_id, "experiment": item.experiment.to_dict(),
                             "batch_every": self.batch_every})
         while (event := self._trainer.next_event()) is not None:
@@ -249,15 +253,13 @@ class TrainingWorker:
         self._fail(item.run_id, live, f"The training process ended unexpectedly (exit code {code}).")
         self._trainer = None
 
-    def _start_trainer(self) -> TrainerProcess | None:
-        try:
-            return TrainerProcess(self.store.home)
-        except (OSError, RuntimeError):
-            return None
-
     def _recycle(self) -> None:
+        """Replace the training process now, while idle, so the next run finds a warm one."""
         self._trainer.close()
-        self._trainer = self._start_trainer()
+        try:
+            self._trainer = TrainerProcess(self.store.home)
+        except (OSError, RuntimeError):
+            self._trainer = None  # the next run tries again and says why
 
     def _fail(self, run_id: str, live: LiveRun, message: str) -> None:
         live.run_ended(SimpleNamespace(status="failed", message=message))

@@ -183,6 +183,24 @@ def test_row12_cli_names_a_broken_mnist_file(tmp_path, mnist_path):
     assert f"MNIST file {truncated} is truncated or not an npz archive" in out.stderr
 
 
+def test_row12_dashboard_training_says_why_mnist_is_missing(tmp_path, monkeypatch, small_cnn):
+    from mnistlab.store import RunStore
+    from worker import TrainingWorker
+
+    missing = tmp_path / "nowhere" / "mnist.npz"
+    monkeypatch.setenv("MNISTLAB_DATA", str(missing))
+    store = RunStore()
+    worker = TrainingWorker(store)
+    run_id = worker.submit(small_cnn)
+    deadline = time.time() + 120
+    while worker.busy and time.time() < deadline:
+        time.sleep(0.1)
+    run = store.load(run_id)
+    assert run.status == "failed"
+    assert run.info["message"].startswith("Training could not start.") and str(missing) in run.info["message"]
+    assert worker.last_finished().message == run.info["message"]
+
+
 # Row 13: a model file that is not ours, or tampered with.
 def _tamper_with_lambda(model_path: Path) -> None:
     """Rewrite the saved config so the model contains a Lambda layer: code that safe mode refuses to load."""
