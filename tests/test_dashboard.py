@@ -1,6 +1,7 @@
 """Each dashboard page under Streamlit's AppTest: widgets by key, behaviour, and no exceptions."""
 
 import base64
+import gc
 import io
 import shutil
 import time
@@ -249,3 +250,22 @@ def test_draw_single_dot_gets_no_prediction(home_with_run):
     at.run()
     _no_exceptions(at)
     assert "Draw a digit on the canvas" in _texts(at) and "I read" not in _texts(at)
+
+
+def _page_globals(page: str) -> list[dict]:
+    gc.collect()
+    return [o for o in gc.get_objects()
+            if isinstance(o, dict) and str(o.get("__file__", "")).endswith(f"app_pages/{page}.py")]
+
+
+@pytest.mark.parametrize("page", ["results", "compare", "draw", "report"])
+def test_a_page_lets_go_of_its_data_after_its_run(home_with_run, page):
+    """Streamlit keeps widget callbacks and format_funcs for the life of the session (and two minutes
+    after): a lambda or callback defined in the page would keep every run's metrics alive per session."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page(f"app_pages/{page}.py").run()
+    if page == "draw":
+        at.session_state["draw_canvas_0"] = _canvas_state(_drawn_digit(0)[0])
+        at.run()
+    assert len(_page_globals(page)) == 0, f"the {page} page's variables outlive its run"
+    _no_exceptions(at)  # (and the session, with its widgets, is still alive)

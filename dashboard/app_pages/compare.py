@@ -1,7 +1,8 @@
 """Compare: every run in one table; overlay curves and per-digit accuracy; rename, delete, download."""
 
 import charts
-from common import StoreError, go_to_results, show_warnings, st, store, worker
+from callbacks import delete_run, rename_run
+from common import go_to_results, show_warnings, st, store
 from mnistlab.store import runs_table
 
 st.title("Compare runs")
@@ -52,36 +53,17 @@ if chosen:
                         key="compare_per_class", width="stretch")
 
 st.subheader("Manage runs")
-
-
-def _rename(run_id: str) -> None:
-    try:
-        store().rename(run_id, st.session_state["compare_new_name"])
-        st.session_state["compare_new_name"] = ""
-    except StoreError as err:
-        st.session_state["compare_error"] = str(err)
-
-
-def _delete(run_id: str) -> None:
-    try:
-        worker().stop(run_id)
-        store().delete(run_id)
-        st.session_state["compare_notice"] = f"Deleted run {run_id}."
-    except StoreError as err:
-        st.session_state["compare_error"] = str(err)
-    st.session_state["compare_confirm"] = False
-
-
 if "compare_error" in st.session_state:
     st.error(st.session_state.pop("compare_error"), icon=":material/warning:")
 if "compare_notice" in st.session_state:
     st.success(st.session_state.pop("compare_notice"), icon=":material/delete:")
 ids = list(table["run_id"])
-target = st.selectbox("Run", ids, key="compare_target", format_func=lambda rid: f"{by_id[rid].name} · {rid}")
+names = {rid: f"{by_id[rid].name} · {rid}" for rid in ids}
+target = st.selectbox("Run", ids, key="compare_target", format_func=names.get)
 c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
 new_name = c1.text_input("New name", key="compare_new_name", placeholder=by_id[target].name)
-c2.button("Rename", key="compare_rename", disabled=not new_name.strip(), on_click=_rename, args=(target,))
+c2.button("Rename", key="compare_rename", disabled=not new_name.strip(), on_click=rename_run, args=(target,))
 if c3.button("Open in Results", key="compare_open", disabled=not by_id[target].metrics):
     go_to_results(target)
 confirm = st.checkbox(f"Yes, delete {by_id[target].name} ({target}) and its files", key="compare_confirm")
-st.button("Delete run", key="compare_delete", disabled=not confirm, type="primary", on_click=_delete, args=(target,))
+st.button("Delete run", key="compare_delete", disabled=not confirm, type="primary", on_click=delete_run, args=(target,))

@@ -42,8 +42,8 @@ if st.session_state.get("draw_model") not in by_id:
     st.session_state["draw_model"] = runs[0].run_id
 left, right = st.columns([1, 1], gap="large")
 with left:
-    run_id = st.selectbox("Model", list(by_id), key="draw_model",
-                          format_func=lambda rid: f"{by_id[rid].name} · {by_id[rid].metrics['accuracy']:.2%} · {rid[:15]}")
+    labels = {rid: f"{run.name} · {run.metrics['accuracy']:.2%} · {rid[:15]}" for rid, run in by_id.items()}
+    run_id = st.selectbox("Model", list(by_id), key="draw_model", format_func=labels.get)
     from streamlit_drawable_canvas import st_canvas
 
     generation = st.session_state.setdefault("draw_generation", 0)

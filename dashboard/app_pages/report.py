@@ -65,7 +65,7 @@ if missing:
             worker().submit(preset.experiment)
             st.rerun()
 if done:
-    pick = st.selectbox("Open a reproduction in Results", [c.run.run_id for c in done], key="report_open_pick",
-                        format_func=lambda rid: next(c.preset.name for c in done if c.run.run_id == rid))
+    names = {c.run.run_id: c.preset.name for c in done}
+    pick = st.selectbox("Open a reproduction in Results", list(names), key="report_open_pick", format_func=names.get)
     if st.button("Open", key="report_open"):
         go_to_results(pick)

@@ -30,7 +30,8 @@ elif wanted:
     st.session_state["results_pick"] = wanted
 st.session_state.pop("results_run", None)
 
-run_id = st.selectbox("Run", list(by_id), key="results_pick", format_func=lambda rid: run_label(by_id[rid]))
+labels = {rid: run_label(run) for rid, run in by_id.items()}
+run_id = st.selectbox("Run", list(by_id), key="results_pick", format_func=labels.get)
 run = by_id[run_id]
 metrics = run.metrics
 preset = matching_preset(run.experiment)

@@ -1,0 +1,35 @@
+"""Widget callbacks that would otherwise keep a page's data alive.
+
+Streamlit keeps each widget's callback and `format_func` for as long as the browser session
+lives (and two minutes after it closes). A function defined in a page file holds on to all of
+that page's variables — on Compare, every run with its metrics — so each open session would
+keep a copy, growing with every run trained. Callbacks therefore live here, and pages give
+`format_func` a dict of labels (`labels.get`), never a lambda.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from common import store, worker
+from mnistlab.store import StoreError
+
+
+def rename_run(run_id: str) -> None:
+    """Compare's Rename button: the new name comes from the `compare_new_name` box."""
+    try:
+        store().rename(run_id, st.session_state["compare_new_name"])
+        st.session_state["compare_new_name"] = ""
+    except StoreError as err:
+        st.session_state["compare_error"] = str(err)
+
+
+def delete_run(run_id: str) -> None:
+    """Compare's Delete button: stop the run if it is training or queued, then remove its folder."""
+    try:
+        worker().stop(run_id)
+        store().delete(run_id)
+        st.session_state["compare_notice"] = f"Deleted run {run_id}."
+    except StoreError as err:
+        st.session_state["compare_error"] = str(err)
+    st.session_state["compare_confirm"] = False
