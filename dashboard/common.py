@@ -13,6 +13,7 @@ import streamlit as st  # noqa: E402
 
 from mnistlab.store import Run, RunStore, StoreError  # noqa: E402
 from mnistlab.train import clock  # noqa: E402,F401  (pages import it from here)
+from predictor import Predictor  # noqa: E402
 from worker import TrainingWorker  # noqa: E402
 
 STATUS_ICONS = {"completed": ":material/check_circle:", "stopped": ":material/stop_circle:",
@@ -43,15 +44,14 @@ def test_set():
     return x_test, y_test
 
 
-@st.cache_resource(max_entries=8, show_spinner="Loading the model…")
-def _model(home: str, run_id: str, stamp: float):
-    return RunStore(home).load_model(run_id)
+def predictor() -> Predictor:
+    return _predictor_for(str(store().home))
 
 
-def model(run: Run):
-    """A run's Keras model, loaded once per file version (safe mode)."""
-    path = run.path / "model.keras"
-    return _model(str(store().home), run.run_id, path.stat().st_mtime)
+@st.cache_resource(show_spinner=False)
+def _predictor_for(home: str) -> Predictor:
+    """One prediction thread per server process (and per store), holding the loaded models."""
+    return Predictor(RunStore(home))
 
 
 def runs_with_models(runs: list[Run]) -> list[Run]:
@@ -73,5 +73,5 @@ def go_to_results(run_id: str) -> None:
     st.switch_page("app_pages/results.py")
 
 
-__all__ = ["st", "store", "worker", "test_set", "model", "runs_with_models", "run_label", "show_warnings",
+__all__ = ["st", "store", "worker", "test_set", "predictor", "runs_with_models", "run_label", "show_warnings",
            "clock", "go_to_results", "StoreError", "Run"]

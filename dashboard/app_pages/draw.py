@@ -3,8 +3,7 @@
 import pandas as pd
 
 import charts
-from common import model, runs_with_models, show_warnings, st, store, worker
-from mnistlab.predict import predict_drawing
+from common import predictor, runs_with_models, show_warnings, st, store, worker
 from mnistlab.presets import QUICK_CNN
 from mnistlab.store import StoreError
 
@@ -56,7 +55,7 @@ with left:
 
 image = canvas.image_data if canvas is not None else None
 try:
-    prediction = predict_drawing(model(by_id[run_id]), image) if image is not None else None
+    prediction = predictor().predict_drawing(by_id[run_id], image) if image is not None else None
 except StoreError as err:
     st.error(str(err), icon=":material/warning:")
     st.stop()
@@ -83,7 +82,7 @@ if prediction is not None:
     answers = []
     for other in runs[:MAX_MODELS_IN_TABLE]:
         try:
-            guess = predict_drawing(model(other), image)
+            guess = predictor().predict_drawing(other, image)
         except StoreError as err:
             answers.append({"model": other.name, "run": other.run_id, "prediction": None, "confidence": None,
                             "test accuracy": other.metrics["accuracy"], "note": str(err)})
