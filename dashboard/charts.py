@@ -6,6 +6,8 @@ categories, values in the hover text.
 
 from __future__ import annotations
 
+import math
+
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -25,6 +27,11 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     return fig
 
 
+def _epoch_step(epochs: int) -> int:
+    """Whole-number epoch ticks, at most about ten of them (Plotly would mark half epochs)."""
+    return max(1, math.ceil(epochs / 10))
+
+
 def training_curves(epochs: list[dict], title: str = "Training curves") -> go.Figure:
     """Loss and accuracy per epoch, training and validation, side by side."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.12)
@@ -36,7 +43,8 @@ def training_curves(epochs: list[dict], title: str = "Training curves") -> go.Fi
         if any(v is not None for v in val):
             fig.add_trace(go.Scatter(x=x, y=val, name="validation", mode="lines+markers",
                                      line=dict(color=VAL_COLOUR), legendgroup="val", showlegend=col == 1), 1, col)
-        fig.update_xaxes(title_text="epoch", row=1, col=col, rangemode="tozero" if len(x) < 2 else None)
+        fig.update_xaxes(title_text="epoch", row=1, col=col, rangemode="tozero" if len(x) < 2 else None,
+                         dtick=_epoch_step(len(x)))
     fig.update_yaxes(title_text="cross-entropy loss", row=1, col=1)
     fig.update_yaxes(title_text="accuracy", row=1, col=2)
     return _layout(fig, title)
@@ -108,12 +116,16 @@ def probability_bars(probabilities, title: str = "How sure is the model?") -> go
 
 def compare_curves(histories: dict[str, list[dict]], key: str = "val_accuracy",
                    title: str = "Validation accuracy per epoch") -> go.Figure:
+    """One line per run; epochs on whole-number ticks, an accuracy axis never past 1."""
     fig = go.Figure()
     for name, epochs in histories.items():
         fig.add_trace(go.Scatter(x=[row["epoch"] for row in epochs], y=[row.get(key) for row in epochs],
                                  mode="lines+markers", name=name))
-    fig.update_xaxes(title_text="epoch")
+    fig.update_xaxes(title_text="epoch", dtick=_epoch_step(max(map(len, histories.values()), default=1)))
     fig.update_yaxes(title_text=key.replace("val_", "validation ").replace("_", " "))
+    values = [row[key] for epochs in histories.values() for row in epochs if row.get(key) is not None]
+    if "accuracy" in key and values:
+        fig.update_yaxes(range=[max(0.0, min(values) - 0.02), 1.0])
     _layout(fig, title, height=420)
     fig.update_layout(hovermode="closest")
     return fig

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 import charts
 
@@ -63,6 +64,17 @@ def test_accuracy_bars_with_report_and_references():
 def test_compare_curves_one_trace_per_run():
     fig = charts.compare_curves({"a": _epochs(2), "b": _epochs(4)})
     assert [t.name for t in fig.data] == ["a", "b"] and len(fig.data[1].x) == 4
+
+
+def test_epoch_axes_tick_whole_epochs():
+    assert charts.training_curves(_epochs(1)).layout.xaxis.dtick == 1
+    assert charts.training_curves(_epochs(30)).layout.xaxis2.dtick == 3
+
+
+def test_compare_curves_keep_accuracy_below_one_even_for_a_single_epoch():
+    fig = charts.compare_curves({"one epoch": [{"epoch": 1, "val_accuracy": 0.95}]})
+    assert tuple(fig.layout.yaxis.range) == pytest.approx((0.93, 1.0))
+    assert fig.layout.xaxis.dtick == 1
 
 
 def test_accuracy_bars_zoom_past_a_diverged_run():
