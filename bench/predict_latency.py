@@ -1,9 +1,12 @@
 """Drawing → probabilities: canvas_to_mnist + one inference, on 200 varied 280×280 RGBA canvases.
 
-Baseline in the same run: Keras's `model.predict` on one already-preprocessed image, the call a
-notebook would make. The model is the report's CNN 5 architecture (inference time does not
-depend on the weights). Drawings are real MNIST test digits scaled to random sizes and placed
-at random positions, with both canvas conventions (opaque white, transparent).
+Timed as the Draw page does it (through the server's prediction thread, dashboard/predictor.py,
+with the model loaded from the store) and as a direct call of `predict_drawing`, which shows
+what the thread hop costs. Baseline in the same run: Keras's `model.predict` on one
+already-preprocessed image, the call a notebook would make. The model is the report's CNN 5
+architecture (inference time does not depend on the weights). Drawings are real MNIST test
+digits scaled to random sizes and placed at random positions, with both canvas conventions
+(opaque white, transparent).
 
     python bench/predict_latency.py [--drawings 200] [--smoke]
 """
@@ -11,6 +14,8 @@ at random positions, with both canvas conventions (opaque white, transparent).
 from __future__ import annotations
 
 import argparse
+from functools import partial
+import tempfile
 import time
 
 import numpy as np
@@ -23,6 +28,8 @@ from mnistlab.data import load_mnist
 from mnistlab.predict import predict_drawing
 from mnistlab.preprocess import canvas_to_mnist
 from mnistlab.presets import get_preset
+from mnistlab.store import RunStore
+from predictor import Predictor
 
 
 def drawings(count: int, seed: int = 0) -> list[np.ndarray]:
@@ -49,23 +56,34 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     count = 10 if args.smoke else args.drawings
-    model = build_model(get_preset("CNN 5").experiment)
+    experiment = get_preset("CNN 5").experiment
     canvases = drawings(count)
-    predict_drawing(model, canvases[0])  # warm up both paths once
-    model.predict(canvas_to_mnist(canvases[0])[None, ..., None], verbose=0)
-    ours, baseline = [], []
-    for canvas in canvases:  # interleaved: each drawing timed on both paths
-        start = time.perf_counter()
-        prediction = predict_drawing(model, canvas)
-        ours.append(time.perf_counter() - start)
-        image = prediction.steps.centred[None, ..., None]
-        start = time.perf_counter()
-        model.predict(image, verbose=0)
-        baseline.append(time.perf_counter() - start)
+    with tempfile.TemporaryDirectory() as home:
+        store = RunStore(home)
+        run_id = store.create_run(experiment)
+        store.save_model(run_id, build_model(experiment))
+        run, model, predictor = store.load(run_id), store.load_model(run_id), Predictor(store)
+        predictor.predict_drawing(run, canvases[0])  # warm up every path once
+        predict_drawing(model, canvases[0])
+        model.predict(canvas_to_mnist(canvases[0])[None, ..., None], verbose=0)
+        ours, direct, baseline = [], [], []
+        for i, canvas in enumerate(canvases):  # interleaved, taking turns at going first (warm caches)
+            paths = [(ours, partial(predictor.predict_drawing, run, canvas)),
+                     (direct, partial(predict_drawing, model, canvas))]
+            for times, path in paths if i % 2 else paths[::-1]:
+                start = time.perf_counter()
+                prediction = path()
+                times.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            model.predict(prediction.steps.centred[None, ..., None], verbose=0)
+            baseline.append(time.perf_counter() - start)
+        predictor.close()
     ms = lambda v: f"{v * 1000:.1f} ms"  # noqa: E731
     print(f"machine: {machine()}")
-    print(f"drawing → probabilities (canvas_to_mnist + model call), {count} drawings: "
+    print(f"drawing → probabilities as the Draw page does it (prediction thread), {count} drawings: "
           f"p50 {ms(median(ours))}, p95 {ms(percentile(ours, 95))}")
+    print(f"the same, called directly in the caller's thread: p50 {ms(median(direct))}, "
+          f"p95 {ms(percentile(direct, 95))}")
     print(f"baseline model.predict on one preprocessed image: p50 {ms(median(baseline))}, "
           f"p95 {ms(percentile(baseline, 95))}")
     print(f"ratio ours/baseline at p50: {median(ours) / median(baseline):.2f}")
