@@ -49,3 +49,17 @@ def trained_store(tmp_path_factory, small_cnn, mnist_path):
     run_id = store.create_run(small_cnn)
     train(small_cnn, [RunRecorder(store, run_id)])
     return home, run_id
+
+
+def drawn_digit(index: int):
+    """MNIST test digit `index` drawn black on white on a 280×280 RGBA canvas, and its label."""
+    import numpy as np
+    from PIL import Image
+
+    from mnistlab.data import load_mnist
+
+    (_, _), (x_test, y_test) = load_mnist()
+    ink = np.asarray(Image.fromarray(x_test[index]).resize((200, 200), Image.Resampling.BILINEAR))
+    canvas = np.full((280, 280, 4), 255, np.uint8)
+    canvas[30:230, 50:250, :3] = 255 - ink[..., None]
+    return canvas, int(y_test[index])

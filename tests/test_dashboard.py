@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from conftest import REPO
+from conftest import REPO, drawn_digit
 
 APP = str(REPO / "dashboard" / "app.py")
 
@@ -205,16 +205,6 @@ def _canvas_state(image: np.ndarray) -> dict:
             "backgroundFit": None}
 
 
-def _drawn_digit(index: int) -> tuple[np.ndarray, int]:
-    from mnistlab.data import load_mnist
-
-    (_, _), (x_test, y_test) = load_mnist()
-    ink = np.asarray(Image.fromarray(x_test[index]).resize((200, 200), Image.Resampling.BILINEAR))
-    canvas = np.full((280, 280, 4), 255, np.uint8)
-    canvas[30:230, 50:250, :3] = 255 - ink[..., None]
-    return canvas, int(y_test[index])
-
-
 def test_draw_offers_quick_training_without_a_model():
     at = _app("draw")
     _no_exceptions(at)
@@ -230,7 +220,7 @@ def test_draw_blank_canvas_prompts(home_with_run):
 
 
 def test_draw_predicts_an_injected_drawing(home_with_run):
-    canvas, label = _drawn_digit(0)
+    canvas, label = drawn_digit(0)
     at = AppTest.from_file(APP, default_timeout=60)
     at.switch_page("app_pages/draw.py").run()
     at.session_state["draw_canvas_0"] = _canvas_state(canvas)
@@ -265,7 +255,7 @@ def test_a_page_lets_go_of_its_data_after_its_run(home_with_run, page):
     at = AppTest.from_file(APP, default_timeout=60)
     at.switch_page(f"app_pages/{page}.py").run()
     if page == "draw":
-        at.session_state["draw_canvas_0"] = _canvas_state(_drawn_digit(0)[0])
+        at.session_state["draw_canvas_0"] = _canvas_state(drawn_digit(0)[0])
         at.run()
     assert len(_page_globals(page)) == 0, f"the {page} page's variables outlive its run"
     _no_exceptions(at)  # (and the session, with its widgets, is still alive)

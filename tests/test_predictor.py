@@ -7,8 +7,8 @@ import threading
 
 import numpy as np
 import pytest
-from PIL import Image
 
+from conftest import drawn_digit
 from mnistlab.predict import predict_drawing
 from mnistlab.store import RunStore, StoreError
 from predictor import Predictor
@@ -34,17 +34,6 @@ def predictor(store_of_copies):
     predictor.close()
 
 
-def _canvas(index: int) -> tuple[np.ndarray, int]:
-    """An MNIST test digit drawn black on white on a 280×280 RGBA canvas."""
-    from mnistlab.data import load_mnist
-
-    (_, _), (x_test, y_test) = load_mnist()
-    ink = np.asarray(Image.fromarray(x_test[index]).resize((200, 200), Image.Resampling.BILINEAR))
-    canvas = np.full((280, 280, 4), 255, np.uint8)
-    canvas[40:240, 40:240, :3] = 255 - ink[..., None]
-    return canvas, int(y_test[index])
-
-
 def _runs(store: RunStore) -> dict:
     return {run.run_id[-1]: run for run in store.list_runs().runs}
 
@@ -65,7 +54,7 @@ def _count_loads(predictor: Predictor, monkeypatch) -> list[str]:
 def test_answers_like_the_model_itself(predictor, store_of_copies):
     runs = _runs(store_of_copies)
     for index in range(5):
-        canvas, label = _canvas(index)
+        canvas, label = drawn_digit(index)
         ours = predictor.predict_drawing(runs["a"], canvas)
         direct = predict_drawing(store_of_copies.load_model(runs["a"].run_id), canvas)
         assert ours.digit == direct.digit
@@ -76,7 +65,7 @@ def test_answers_like_the_model_itself(predictor, store_of_copies):
 def test_models_load_once_in_one_thread_and_the_least_recent_goes(predictor, store_of_copies, monkeypatch):
     runs = _runs(store_of_copies)
     loads = _count_loads(predictor, monkeypatch)
-    canvas, _ = _canvas(0)
+    canvas, _ = drawn_digit(0)
     callers = [threading.Thread(target=predictor.predict_drawing, args=(runs[key], canvas))
                for key in "aaabab"]
     for caller in callers:
@@ -94,7 +83,7 @@ def test_models_load_once_in_one_thread_and_the_least_recent_goes(predictor, sto
 def test_a_new_model_file_is_loaded_again(predictor, store_of_copies, monkeypatch):
     run = _runs(store_of_copies)["a"]
     loads = _count_loads(predictor, monkeypatch)
-    canvas, _ = _canvas(1)
+    canvas, _ = drawn_digit(1)
     predictor.predict_drawing(run, canvas)
     model_file = run.path / "model.keras"
     stamp = model_file.stat().st_mtime
@@ -105,7 +94,7 @@ def test_a_new_model_file_is_loaded_again(predictor, store_of_copies, monkeypatc
 
 def test_a_broken_or_deleted_model_is_a_sentence_and_the_others_still_answer(predictor, store_of_copies):
     runs = _runs(store_of_copies)
-    canvas, label = _canvas(2)
+    canvas, label = drawn_digit(2)
     (runs["b"].path / "model.keras").write_bytes(b"not a keras archive")
     with pytest.raises(StoreError, match="could not be loaded safely"):
         predictor.predict_drawing(runs["b"], canvas)
