@@ -1,10 +1,10 @@
 """Every prediction the server makes, made in one long-lived thread.
 
 Streamlit runs each rerun of a page in a new thread. Loading Keras models and calling them
-from those short-lived threads made the server grow by about 5 MiB for every new run it
-showed on the Draw page (docs/benchmarks.md); one thread that owns the loaded models and
-does all of the TensorFlow work does not. It also means two students drawing at once take
-turns on the two cores instead of fighting over them. Nothing here calls Streamlit.
+from those short-lived threads left the server about 1 MiB larger for each new run the Draw
+page showed (12 runs: +25 MiB, against +14 MiB with this thread; docs/benchmarks.md). One
+thread owning the loaded models and all of the server's TensorFlow work also means drawings
+from several sessions are answered one after the other. Nothing here calls Streamlit.
 """
 
 from __future__ import annotations

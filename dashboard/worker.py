@@ -125,7 +125,7 @@ class TrainerProcess:
         if ready is None or ready["type"] != "ready":
             code = self.process.wait()
             self.events.close()
-            raise RuntimeError(ready.get("message") if ready else f"The training process exited with code {code}.")
+            raise RuntimeError((ready or {}).get("message") or f"The training process exited with code {code}.")
         self.baseline_rss: int | None = None  # after its first run
 
     def grown_too_much(self, rss: int) -> bool:
