@@ -7,8 +7,10 @@ Each round, in headless Chromium: build a small CNN (CNN 4 on a 10,000-image sli
 it, wait for it to complete, open Results, Compare, Draw (with a drawing, which loads models) and
 Report, then read the server's VmRSS. Goal: ≤ 2 GiB and not growing run after run. Ten runs by
 default: the dashboard keeps up to 8 loaded models cached, so memory should level off after 8.
+With --sessions N it then opens N more browser sessions, one after the other, each visiting the
+same pages and staying open, as a class would: the server's cost per open session.
 
-    python bench/server_memory.py [--runs 10] [--pages "Results,Compare,Draw,Report"]
+    python bench/server_memory.py [--runs 10] [--pages "Results,Compare,Draw,Report"] [--sessions 0]
 """
 
 from __future__ import annotations
@@ -50,6 +52,10 @@ def one_round(page, url, number, pages):
     outcome.first.wait_for(timeout=300_000)
     if page.get_by_text("Training failed.").count():
         raise RuntimeError(f"run {number} failed: " + page.locator("[data-testid='stAlert']").first.inner_text())
+    visit(page, pages)
+
+
+def visit(page, pages):
     for name in pages:
         page.get_by_role("link", name=name).click()
         settle(page)
@@ -69,7 +75,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--pages", default=ALL_PAGES,
                         help='pages to open after each run, comma-separated ("" for none): to find which one grows')
+    parser.add_argument("--sessions", type=int, default=0,
+                        help="then open this many more browser sessions at once, each visiting the pages")
     args = parser.parse_args()
+    pages = [name for name in args.pages.split(",") if name]
     readings = []
     with tempfile.TemporaryDirectory() as home, sync_playwright() as p:
         process, url = start_server(home)
@@ -78,20 +87,28 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             readings.append(("at start", rss_bytes(process.pid)))
             for number in range(1, args.runs + 1):
-                one_round(page, url, number, [name for name in args.pages.split(",") if name])
+                one_round(page, url, number, pages)
                 readings.append((f"after run {number} + every page", rss_bytes(process.pid)))
                 trainer = ", ".join(f"{rss_bytes(child) / 2**20:,.0f} MiB" for child in children(process.pid))
                 print(f"{readings[-1][0]}: server {readings[-1][1] / 2**20:,.0f} MiB; training process {trainer}",
                       flush=True)
+            for number in range(1, args.sessions + 1):  # a class: every student's tab stays open
+                session = browser.new_page(viewport={"width": 1400, "height": 1000})
+                session.goto(url)
+                settle(session)
+                visit(session, pages)
+                readings.append((f"with {number} more session(s) open", rss_bytes(process.pid)))
+                print(f"{readings[-1][0]}: server {readings[-1][1] / 2**20:,.0f} MiB", flush=True)
             browser.close()
         finally:
             stop_server(process)
     print(f"machine: {machine()}")
     for label, value in readings:
         print(f"  server {label}: {value / 2**20:,.0f} MiB")
-    growth = [(b - a) / 2**20 for (_, a), (_, b) in zip(readings[1:], readings[2:])]
+    runs = readings[:args.runs + 1]
+    growth = [(b - a) / 2**20 for (_, a), (_, b) in zip(runs[1:], runs[2:])]
     print(f"server peak {max(v for _, v in readings) / 2**30:.2f} GiB; growth per run after the first: "
-          f"{', '.join(f'{g:+.0f}' for g in growth)} MiB")
+          f"{', '.join(f'{g:+.0f}' for g in growth) or 'none measured'} MiB")
 
 
 if __name__ == "__main__":
