@@ -1,0 +1,26 @@
+"""The benchmarks still run against the current code (tiny sizes; nothing is timed or judged here)."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+SMOKE_RUNS = {
+    "predict_latency.py": (["--smoke"], "drawing → probabilities as the Draw page does it"),
+    "train_throughput.py": (["--smoke"], "added work per epoch"),
+    "load_mnist.py": (["--repeats", "2"], "warm"),
+    "first_point.py": (["--repeats", "1"], "submit → first live batch point"),
+}
+
+
+@pytest.mark.parametrize("script", sorted(SMOKE_RUNS))
+def test_benchmark_runs(script, tmp_path):
+    args, expected = SMOKE_RUNS[script]
+    env = dict(os.environ, MNISTLAB_HOME=str(tmp_path / "home"))
+    out = subprocess.run([sys.executable, str(REPO / "bench" / script), *args], capture_output=True, text=True,
+                         cwd=REPO, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert expected in out.stdout and "machine:" in out.stdout
