@@ -3,8 +3,9 @@
 Streamlit keeps each widget's callback and `format_func` for as long as the browser session
 lives (and two minutes after it closes). A function defined in a page file holds on to all of
 that page's variables — on Compare, every run with its metrics — so each open session would
-keep a copy, growing with every run trained. Callbacks therefore live here, and pages give
-`format_func` a dict of labels (`labels.get`), never a lambda.
+keep a copy, growing with every run trained. So pages that hold runs keep their callbacks here,
+and every page gives `format_func` a dict of labels (`labels.get`), never a lambda. (Build's
+callbacks stay in its page: its variables are a few small dicts that do not grow with runs.)
 """
 
 from __future__ import annotations
