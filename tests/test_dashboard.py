@@ -191,6 +191,7 @@ def test_report_page_lists_the_fifteen_experiments():
     _no_exceptions(at)
     table = _frame(at, "report accuracy")
     assert len(table) == 15 and table["report accuracy"].iloc[8] == 0.101
+    assert table["our accuracy"].isna().all() and at.dataframe[0].proto.placeholder == "—"  # not "None"
     assert "report_run_MLP 1" in [b.key for b in at.button]
 
 

@@ -16,7 +16,7 @@ if table.empty:
 by_id = {run.run_id: run for run in listing.runs}
 shown = table.drop(columns=["run_id"])
 selection = st.dataframe(
-    shown, key="compare_table", hide_index=True, width="stretch", on_select="rerun",
+    shown, key="compare_table", hide_index=True, width="stretch", on_select="rerun", placeholder="—",
     selection_mode="multi-row",
     column_config={
         "accuracy": st.column_config.NumberColumn("accuracy", format="%.4f"),

@@ -89,7 +89,7 @@ if prediction is not None:
             continue
         answers.append({"model": other.name, "run": other.run_id, "prediction": guess.digit,
                         "confidence": guess.confidence, "test accuracy": other.metrics["accuracy"], "note": ""})
-    st.dataframe(pd.DataFrame(answers), hide_index=True, width="stretch", key="draw_table",
+    st.dataframe(pd.DataFrame(answers), hide_index=True, width="stretch", key="draw_table", placeholder="—",
                  column_config={"confidence": st.column_config.ProgressColumn("confidence", min_value=0, max_value=1,
                                                                               format="percent"),
                                 "test accuracy": st.column_config.NumberColumn(format="%.4f")})

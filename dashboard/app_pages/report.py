@@ -29,7 +29,7 @@ for c in comparisons:
         "finding (report)": c.preset.report.finding,
     })
 table = pd.DataFrame(rows)
-st.dataframe(table, hide_index=True, width="stretch", key="report_table",
+st.dataframe(table, hide_index=True, width="stretch", key="report_table", placeholder="—",
              column_config={name: st.column_config.NumberColumn(format="%.4f") for name in
                             ("report accuracy", "our accuracy", "report precision", "our precision",
                              "report recall", "our recall")} | {
