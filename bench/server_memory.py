@@ -6,7 +6,8 @@ grown by worker.RECYCLE_GROWTH; the child's RSS is reported beside the server's.
 Each round, in headless Chromium: build a small CNN (CNN 4 on a 10,000-image slice, 1 epoch), train
 it, wait for it to complete, open Results, Compare, Draw (with a drawing, which loads models) and
 Report, then read the server's VmRSS. Goal: ≤ 2 GiB and not growing run after run. Ten runs by
-default: the dashboard keeps up to 8 loaded models cached, so memory should level off after 8.
+default: the dashboard keeps up to 9 loaded models (dashboard/predictor.py), so memory should level off
+after about that many runs.
 With --sessions N it then opens N more browser sessions, one after the other, each visiting the
 same pages and staying open, as a class would: the server's cost per open session.
 

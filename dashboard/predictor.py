@@ -17,7 +17,9 @@ import numpy as np
 from mnistlab.predict import Prediction, predict_drawing
 from mnistlab.store import Run, RunStore
 
-CAPACITY = 8  # loaded models kept; the Draw page asks at most this many at once
+# Loaded models kept. The Draw page asks the chosen model and its table's models on every rerun:
+# fewer than it asks would make each rerun reload them all, one evicting the next.
+CAPACITY = 9
 
 
 class Predictor:

@@ -6,8 +6,9 @@ import charts
 from common import predictor, runs_with_models, show_warnings, st, store, worker
 from mnistlab.presets import QUICK_CNN
 from mnistlab.store import StoreError
+from predictor import CAPACITY
 
-MAX_MODELS_IN_TABLE = 8
+MAX_MODELS_IN_TABLE = CAPACITY - 1  # with the chosen model, every model a rerun asks stays loaded
 
 st.title("Draw a digit")
 listing = store().list_runs()
