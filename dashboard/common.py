@@ -1,4 +1,4 @@
-"""What every page shares: the store, the process-wide worker, cached data and models."""
+"""What every page shares: the store, the process-wide training worker and predictor, cached data."""
 
 from __future__ import annotations
 
@@ -48,9 +48,9 @@ def predictor() -> Predictor:
     return _predictor_for(str(store().home))
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=1, on_release=Predictor.close)
 def _predictor_for(home: str) -> Predictor:
-    """One prediction thread per server process (and per store), holding the loaded models."""
+    """One prediction process per server (for its store), holding the loaded models."""
     return Predictor(RunStore(home))
 
 

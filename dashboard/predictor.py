@@ -1,61 +1,155 @@
-"""Every prediction the server makes, made in one long-lived thread.
+"""Every prediction the server shows, asked of one warm child process (prediction_process.py).
 
-Streamlit runs each rerun of a page in a new thread. Loading Keras models and calling them
-from those short-lived threads left the server about 1 MiB larger for each new run the Draw
-page showed (12 runs: +25 MiB, against +14 MiB with this thread; docs/benchmarks.md). One
-thread owning the loaded models and all of the server's TensorFlow work also means drawings
-from several sessions are answered one after the other. Nothing here calls Streamlit.
+The server never imports TensorFlow: once Keras is in a Streamlit process, every script run
+of every session pays for `keras.backend.clear_session()` and a full garbage collection
+(1.8 CPU-seconds per drawing instead of 0.25; docs/benchmarks.md). So models are loaded, kept
+(the last CAPACITY used, reloaded when model.keras changes) and run in a child process, as
+training already is. The server preprocesses the drawing (numpy) and sends only the 28×28
+input, with every model it wants read in one request.
+
+Requests from all sessions go through one thread, first come first served, each one short:
+a page asks its chosen model first and its table of other models in a second request, so one
+student's table never stands between another student and their answer. A process that dies
+is started again and the request sent once more; one that has grown by RECYCLE_GROWTH since
+its first answer is replaced while idle. Nothing here calls Streamlit.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import os
+import socket
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
+from pathlib import Path
 
 import numpy as np
 
-from mnistlab.predict import Prediction, predict_drawing
-from mnistlab.store import Run, RunStore
+from mnistlab.predict import Prediction
+from mnistlab.preprocess import Steps, preprocess_steps
+from mnistlab.store import Run, RunStore, StoreError
 
+PROCESS = Path(__file__).resolve().with_name("prediction_process.py")
 # Loaded models kept. The Draw page asks the chosen model and its table's models on every rerun:
 # fewer than it asks would make each rerun reload them all, one evicting the next.
 CAPACITY = 9
+RECYCLE_GROWTH = 256 * 2**20  # replace the prediction process once it has grown this much since its first answer
+
+
+class PredictionProcess:
+    """The child process and the connection to it."""
+
+    def __init__(self, home: Path, capacity: int):
+        ours, theirs = socket.socketpair()
+        env = dict(os.environ, MNISTLAB_HOME=str(home), MNISTLAB_PREDICT_FD=str(theirs.fileno()),
+                   MNISTLAB_PREDICT_CAPACITY=str(capacity))
+        self.process = subprocess.Popen([sys.executable, str(PROCESS)], stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, env=env, pass_fds=(theirs.fileno(),))
+        theirs.close()
+        self.connection = Connection(ours.detach())
+        self.baseline_rss: int | None = None
+        self._ready: dict | None = None
+
+    def wait_ready(self) -> None:
+        """Wait until TensorFlow is imported in the child; raise StoreError if it could not start."""
+        if self._ready is None:
+            try:
+                self._ready = self.connection.recv()
+            except (EOFError, OSError):
+                self._ready = {"failed": f"it exited with code {self.process.wait()}"}
+        if "failed" in self._ready:
+            raise StoreError(f"The prediction process could not start: {self._ready['failed']}")
+
+    def ask(self, request: dict) -> dict:
+        self.wait_ready()
+        self.connection.send(request)
+        return self.connection.recv()
+
+    def grown_too_much(self, rss: int) -> bool:
+        if self.baseline_rss is None:
+            self.baseline_rss = rss
+        return rss > self.baseline_rss + RECYCLE_GROWTH
+
+    def close(self) -> None:
+        self.connection.close()  # the child leaves when its connection closes
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 class Predictor:
-    """Loads runs' models on demand (safe mode), keeps the last `capacity` used, and predicts."""
+    """Reads drawings with runs' models, in the prediction process (started at once, so it is warm)."""
 
     def __init__(self, store: RunStore, capacity: int = CAPACITY):
         self.store = store
         self.capacity = capacity
-        self._models: OrderedDict[tuple[str, float], object] = OrderedDict()  # only touched by the thread
+        self._process: PredictionProcess | None = None  # only touched by the thread
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mnistlab-predictor")
+        self._thread.submit(self._started)
+
+    def answers(self, runs: list[Run], steps: Steps) -> dict[str, Prediction | StoreError]:
+        """Each run's reading of one preprocessed drawing, in one request: a Prediction, or the
+        StoreError (one sentence) that says why the run's model cannot be used."""
+        request = {"op": "predict", "run_ids": [run.run_id for run in runs], "image": steps.centred}
+        reply = self._ask(request)
+        found = {run_id: Prediction.from_probabilities(probs, steps) for run_id, probs in reply["probabilities"].items()}
+        return {run.run_id: found.get(run.run_id) or StoreError(reply["errors"][run.run_id]) for run in runs}
 
     def predict_drawing(self, run: Run, image: np.ndarray) -> Prediction | None:
         """The run's reading of a canvas or image array; None for a blank canvas or a dot.
 
         Raises StoreError (one sentence) when the run's model cannot be loaded safely.
         """
-        return self._thread.submit(lambda: predict_drawing(self._model(run), image)).result()
+        steps = preprocess_steps(image)
+        if steps is None:
+            return None
+        answer = self.answers([run], steps)[run.run_id]
+        if isinstance(answer, StoreError):
+            raise answer
+        return answer
 
-    def loaded(self) -> list[str]:
-        """Run ids of the models in memory, least recently used first."""
-        return self._thread.submit(lambda: [run_id for run_id, _ in self._models]).result()
+    def stats(self) -> dict:
+        """The process's loaded run ids (least recently used first), model loads so far, pid and RSS."""
+        return self._ask({"op": "stats"})
+
+    @property
+    def pid(self) -> int | None:
+        process = self._process
+        return process.process.pid if process else None
 
     def close(self) -> None:
-        self._thread.submit(self._models.clear).result()
+        self._thread.submit(self._stop).result()
         self._thread.shutdown(wait=True)
 
-    def _model(self, run: Run):
-        try:
-            key = (run.run_id, (run.path / "model.keras").stat().st_mtime)
-        except OSError:  # gone: let the store say so in its own words
-            return self.store.load_model(run.run_id)
-        if key in self._models:
-            self._models.move_to_end(key)
-            return self._models[key]
-        model = self.store.load_model(run.run_id)
-        self._models[key] = model
-        while len(self._models) > self.capacity:
-            self._models.popitem(last=False)
-        return model
+    def _ask(self, request: dict) -> dict:
+        return self._thread.submit(self._round_trip, request).result()
+
+    def _round_trip(self, request: dict) -> dict:
+        """In the thread: send, receive; a dead process is started again once."""
+        for attempt in (1, 2):
+            process = self._started()
+            try:
+                reply = process.ask(request)
+                break
+            except (EOFError, OSError):
+                self._stop()
+                if attempt == 2:
+                    raise StoreError("The prediction process stopped twice in a row; try again.") from None
+        if process.grown_too_much(reply.get("rss", 0)):
+            self._stop()
+            self._started()  # its replacement warms up while nobody waits
+        return dict(reply, pid=process.process.pid)
+
+    def _started(self) -> PredictionProcess:
+        if self._process is None or self._process.process.poll() is not None:
+            self._stop()
+            self._process = PredictionProcess(self.store.home, self.capacity)
+        return self._process
+
+    def _stop(self) -> None:
+        if self._process is not None:
+            self._process.close()
+            self._process = None

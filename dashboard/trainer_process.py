@@ -18,7 +18,6 @@ when stdin closes, and dies with its parent (Linux), so a killed server leaves i
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import signal
@@ -28,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from child import die_with_parent, rss_bytes  # noqa: E402
 from mnistlab import backend  # noqa: E402
 from mnistlab.data import DataError, load_mnist_float  # noqa: E402
 from mnistlab.spec import Experiment  # noqa: E402
@@ -57,25 +57,11 @@ class EventWriter(TrainingObserver):
 
     def run_ended(self, result):
         self.ended = True
-        self.send("run_ended", status=result.status, message=result.message, rss=_rss())
-
-
-def _rss() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
-def _die_with_parent() -> None:
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+        self.send("run_ended", status=result.status, message=result.message, rss=rss_bytes())
 
 
 def main() -> None:
-    _die_with_parent()
+    die_with_parent()
     events = os.fdopen(int(os.environ["MNISTLAB_EVENTS_FD"]), "w", buffering=1)
     writer = EventWriter(events)
     current = {"stop": StopSignal()}
@@ -87,7 +73,7 @@ def main() -> None:
         writer.send("failed", message=str(err) if isinstance(err, DataError) else f"{type(err).__name__}: {err}")
         sys.exit(1)
     store = RunStore()
-    writer.send("ready", rss=_rss())
+    writer.send("ready", rss=rss_bytes())
     for line in sys.stdin:
         order = json.loads(line)
         current["stop"] = stop = StopSignal()
@@ -99,7 +85,7 @@ def main() -> None:
                   batch_every=order.get("batch_every", 5))
         except Exception as err:  # recorded as failed by the observers if training had started
             if not writer.ended:
-                writer.send("run_ended", status="failed", rss=_rss(),
+                writer.send("run_ended", status="failed", rss=rss_bytes(),
                             message=f"Training failed: {type(err).__name__}: {err}")
 
 

@@ -23,6 +23,11 @@ class Prediction:
     probabilities: np.ndarray  # (10,)
     steps: Steps
 
+    @classmethod
+    def from_probabilities(cls, probabilities: np.ndarray, steps: Steps) -> Prediction:
+        digit = int(np.argmax(probabilities))
+        return cls(digit, float(probabilities[digit]), probabilities, steps)
+
 
 def probabilities(model, images: np.ndarray) -> np.ndarray:
     """Class probabilities for a few (N, 28, 28) images in [0, 1].
@@ -43,9 +48,7 @@ def predict_drawing(model, image: np.ndarray) -> Prediction | None:
     steps = preprocess_steps(image)
     if steps is None:
         return None
-    probs = probabilities(model, steps.centred[None])[0]
-    digit = int(np.argmax(probs))
-    return Prediction(digit, float(probs[digit]), probs, steps)
+    return Prediction.from_probabilities(probabilities(model, steps.centred[None])[0], steps)
 
 
 def load_image_file(path: str | Path) -> np.ndarray:

@@ -6,11 +6,12 @@ Screenshots of each page land in artifacts/ (not committed).
 import os
 import re
 import time
+from pathlib import Path
 
 import pytest
 
 from conftest import REPO
-from launch import CHROMIUM, CHROMIUM_ARGS, READY, start_server, stop_server
+from launch import CHROMIUM, CHROMIUM_ARGS, READY, children, start_server, stop_server
 
 ARTIFACTS = REPO / "artifacts"
 
@@ -19,9 +20,14 @@ ARTIFACTS = REPO / "artifacts"
 def server(store_home):
     process, url = start_server(store_home)
     try:
-        yield url
+        yield process, url
     finally:
         stop_server(process)
+
+
+def _tensorflow_loaded(pid: int) -> bool:
+    """Whether TensorFlow's native library is mapped into a process (it is, once anything imports it)."""
+    return "tensorflow" in (Path(f"/proc/{pid}/maps").read_text())
 
 
 def _settle(page):
@@ -44,6 +50,7 @@ def _set_number(page, label, value):
 def test_build_train_compare_draw(server):
     from playwright.sync_api import expect, sync_playwright
 
+    process, url = server
     assert os.path.exists(CHROMIUM), "Debian's chromium is needed (apt-get install chromium chromium-driver)"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -51,7 +58,7 @@ def test_build_train_compare_draw(server):
         page.set_default_timeout(60_000)
 
         # Build: a small CNN on a slice of MNIST, one epoch.
-        page.goto(server)
+        page.goto(url)
         _settle(page)
         expect(page.get_by_text("Build a network").first).to_be_visible()
         _set_number(page, "Epochs", 1)
@@ -110,3 +117,6 @@ def test_build_train_compare_draw(server):
         expect(page.get_by_text("The course report, reproduced").first).to_be_visible()
         _shot(page, "report")
         browser.close()
+    assert not _tensorflow_loaded(process.pid), "the server imported TensorFlow (Streamlit then clears Keras's " \
+                                                "session after every script run)"
+    assert any(_tensorflow_loaded(child) for child in children(process.pid)), "the predictions came from elsewhere"

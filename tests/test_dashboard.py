@@ -243,7 +243,7 @@ def test_draw_single_dot_gets_no_prediction(home_with_run):
     assert "Draw a digit on the canvas" in _texts(at) and "I read" not in _texts(at)
 
 
-def test_draw_with_a_model_outside_the_table_loads_nothing_again(home_with_run, store_home, monkeypatch):
+def test_draw_with_a_model_outside_the_table_loads_nothing_again(home_with_run, store_home):
     """The chosen model plus the table's models all stay loaded: with more runs than the table shows,
     choosing one outside it must not make every rerun reload every model."""
     import json
@@ -256,19 +256,19 @@ def test_draw_with_a_model_outside_the_table_loads_nothing_again(home_with_run, 
         shutil.copytree(source, folder)
         info = json.loads((folder / "run.json").read_text())
         (folder / "run.json").write_text(json.dumps(dict(info, run_id=folder.name)))
-    loads = []
-    original = RunStore.load_model
-    monkeypatch.setattr(RunStore, "load_model", lambda self, run_id: loads.append(run_id) or original(self, run_id))
+    from common import predictor
+
     at = AppTest.from_file(APP, default_timeout=60)
     at.switch_page("app_pages/draw.py").run()
     last = [run.run_id for run in RunStore(store_home).list_runs().runs][-1]  # all equally accurate: page order
     at.selectbox(key="draw_model").set_value(last).run()
     at.session_state["draw_canvas_0"] = _canvas_state(drawn_digit(0)[0])
     at.run()
-    first = len(loads)
+    first = predictor().stats()["loads"]  # the page's own predictor: one per server and store
     at.run()
     _no_exceptions(at)
-    assert first == 9 and len(loads) == first, f"{len(loads) - first} models loaded again on a rerun"
+    again = predictor().stats()["loads"] - first
+    assert first == 9 and again == 0, f"{again} models loaded again on a rerun"
 
 
 def _page_globals(page: str) -> list[dict]:

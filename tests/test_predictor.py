@@ -1,15 +1,19 @@
-"""The dashboard's prediction thread: same answers as the model itself, one thread, a bounded cache."""
+"""The dashboard's prediction process: same answers as the model itself, loads once, a bounded cache, restarts."""
 
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import threading
 
 import numpy as np
 import pytest
 
-from conftest import drawn_digit
+from conftest import REPO, drawn_digit
 from mnistlab.predict import predict_drawing
+from mnistlab.preprocess import preprocess_steps
 from mnistlab.store import RunStore, StoreError
 from predictor import Predictor
 
@@ -38,19 +42,6 @@ def _runs(store: RunStore) -> dict:
     return {run.run_id[-1]: run for run in store.list_runs().runs}
 
 
-def _count_loads(predictor: Predictor, monkeypatch) -> list[str]:
-    """Thread names of every model load the predictor makes."""
-    loads = []
-    original = predictor.store.load_model
-
-    def load_model(run_id):
-        loads.append(threading.current_thread().name)
-        return original(run_id)
-
-    monkeypatch.setattr(predictor.store, "load_model", load_model)
-    return loads
-
-
 def test_answers_like_the_model_itself(predictor, store_of_copies):
     runs = _runs(store_of_copies)
     for index in range(5):
@@ -62,9 +53,18 @@ def test_answers_like_the_model_itself(predictor, store_of_copies):
     assert predictor.predict_drawing(runs["a"], np.full((280, 280, 4), 255, np.uint8)) is None
 
 
-def test_models_load_once_in_one_thread_and_the_least_recent_goes(predictor, store_of_copies, monkeypatch):
+def test_one_request_answers_for_every_model_asked(predictor, store_of_copies):
     runs = _runs(store_of_copies)
-    loads = _count_loads(predictor, monkeypatch)
+    canvas, label = drawn_digit(3)
+    steps = preprocess_steps(canvas)
+    answers = predictor.answers([runs["c"], runs["a"]], steps)
+    assert list(answers) == [runs["c"].run_id, runs["a"].run_id]
+    assert {answer.digit for answer in answers.values()} == {label}
+    assert all(answer.steps is steps for answer in answers.values())
+
+
+def test_models_load_once_in_the_process_and_the_least_recent_goes(predictor, store_of_copies):
+    runs = _runs(store_of_copies)
     canvas, _ = drawn_digit(0)
     callers = [threading.Thread(target=predictor.predict_drawing, args=(runs[key], canvas))
                for key in "aaabab"]
@@ -72,33 +72,68 @@ def test_models_load_once_in_one_thread_and_the_least_recent_goes(predictor, sto
         caller.start()
     for caller in callers:
         caller.join()
-    assert len(loads) == 2 and {name.split("_")[0] for name in loads} == {"mnistlab-predictor"}
+    assert predictor.stats()["loads"] == 2
     predictor.predict_drawing(runs["b"], canvas)
     predictor.predict_drawing(runs["c"], canvas)
-    assert predictor.loaded() == [runs["b"].run_id, runs["c"].run_id]
+    assert predictor.stats()["loaded"] == [runs["b"].run_id, runs["c"].run_id]
     predictor.predict_drawing(runs["a"], canvas)
-    assert len(loads) == 4
+    assert predictor.stats()["loads"] == 4
 
 
-def test_a_new_model_file_is_loaded_again(predictor, store_of_copies, monkeypatch):
+def test_a_new_model_file_is_loaded_again(predictor, store_of_copies):
     run = _runs(store_of_copies)["a"]
-    loads = _count_loads(predictor, monkeypatch)
     canvas, _ = drawn_digit(1)
     predictor.predict_drawing(run, canvas)
     model_file = run.path / "model.keras"
     stamp = model_file.stat().st_mtime
     os.utime(model_file, (stamp + 5, stamp + 5))
     predictor.predict_drawing(run, canvas)
-    assert len(loads) == 2
+    assert predictor.stats()["loads"] == 2
 
 
 def test_a_broken_or_deleted_model_is_a_sentence_and_the_others_still_answer(predictor, store_of_copies):
     runs = _runs(store_of_copies)
     canvas, label = drawn_digit(2)
+    good = (runs["a"].path / "model.keras").read_bytes()
     (runs["b"].path / "model.keras").write_bytes(b"not a keras archive")
-    with pytest.raises(StoreError, match="could not be loaded safely"):
-        predictor.predict_drawing(runs["b"], canvas)
+    for _ in range(3):
+        with pytest.raises(StoreError, match="could not be loaded safely"):
+            predictor.predict_drawing(runs["b"], canvas)
+    assert predictor.stats()["loads"] == 1, "a failed load is remembered until the file changes"
     store_of_copies.delete(runs["c"].run_id)
     with pytest.raises(StoreError, match="deleted|no saved model"):
         predictor.predict_drawing(runs["c"], canvas)
     assert predictor.predict_drawing(runs["a"], canvas).digit == label
+    (runs["b"].path / "model.keras").write_bytes(good)
+    os.utime(runs["b"].path / "model.keras", (1, 1))
+    assert predictor.predict_drawing(runs["b"], canvas).digit == label
+
+
+def test_a_prediction_process_that_dies_is_started_again(predictor, store_of_copies):
+    run = _runs(store_of_copies)["a"]
+    canvas, label = drawn_digit(4)
+    assert predictor.predict_drawing(run, canvas).digit == label
+    first = predictor.pid
+    os.kill(first, signal.SIGKILL)
+    assert predictor.predict_drawing(run, canvas).digit == label
+    assert predictor.pid not in (None, first)
+
+
+def test_the_caller_never_imports_tensorflow(store_of_copies):
+    """A process that reads drawings through the predictor (the server) never has TensorFlow in it."""
+    code = """
+import sys
+sys.path[:0] = ["dashboard", "."]
+from conftest import drawn_digit
+from mnistlab.store import RunStore
+from predictor import Predictor
+store = RunStore(sys.argv[1])
+predictor = Predictor(store)
+run = store.list_runs().runs[0]
+print(predictor.predict_drawing(run, drawn_digit(0)[0]).digit)
+predictor.close()
+print(sorted(m for m in ("tensorflow", "keras") if m in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", code, str(store_of_copies.home)], cwd=REPO, capture_output=True,
+                         text=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(REPO / "tests")))
+    assert out.stdout.split() == [str(drawn_digit(0)[1]), "[]"], out.stderr[-2000:]

@@ -4,6 +4,7 @@ import pandas as pd
 
 import charts
 from common import predictor, runs_with_models, show_warnings, st, store, worker
+from mnistlab.preprocess import preprocess_steps
 from mnistlab.presets import QUICK_CNN
 from mnistlab.store import StoreError
 from predictor import CAPACITY
@@ -55,10 +56,10 @@ with left:
         st.rerun()
 
 image = canvas.image_data if canvas is not None else None
-try:
-    prediction = predictor().predict_drawing(by_id[run_id], image) if image is not None else None
-except StoreError as err:
-    st.error(str(err), icon=":material/warning:")
+steps = preprocess_steps(image) if image is not None else None
+prediction = predictor().answers([by_id[run_id]], steps)[run_id] if steps is not None else None
+if isinstance(prediction, StoreError):
+    st.error(str(prediction), icon=":material/warning:")
     st.stop()
 
 with right:
@@ -72,7 +73,6 @@ with right:
 
 if prediction is not None:
     st.subheader("What the model sees")
-    steps = prediction.steps
     cols = st.columns(4)
     for col, picture, caption in zip(cols, (steps.ink, steps.cropped, steps.scaled, steps.centred),
                                      ("your drawing, as ink", "cropped to the ink",
@@ -80,17 +80,16 @@ if prediction is not None:
         col.image(picture, caption=caption, width=140, clamp=True)
 
     st.subheader("Every model's answer")
-    answers = []
-    for other in runs[:MAX_MODELS_IN_TABLE]:
-        try:
-            guess = predictor().predict_drawing(other, image)
-        except StoreError as err:
-            answers.append({"model": other.name, "run": other.run_id, "prediction": None, "confidence": None,
-                            "test accuracy": other.metrics["accuracy"], "note": str(err)})
-            continue
-        answers.append({"model": other.name, "run": other.run_id, "prediction": guess.digit,
-                        "confidence": guess.confidence, "test accuracy": other.metrics["accuracy"], "note": ""})
-    st.dataframe(pd.DataFrame(answers), hide_index=True, width="stretch", key="draw_table", placeholder="—",
+    table = runs[:MAX_MODELS_IN_TABLE]
+    answers = predictor().answers(table, steps)  # one request for the whole table, after the chosen model's
+    rows = []
+    for other in table:
+        guess = answers[other.run_id]
+        failed = isinstance(guess, StoreError)
+        rows.append({"model": other.name, "run": other.run_id, "prediction": None if failed else guess.digit,
+                     "confidence": None if failed else guess.confidence,
+                     "test accuracy": other.metrics["accuracy"], "note": str(guess) if failed else ""})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="draw_table", placeholder="—",
                  column_config={"confidence": st.column_config.ProgressColumn("confidence", min_value=0, max_value=1,
                                                                               format="percent"),
                                 "test accuracy": st.column_config.NumberColumn(format="%.4f")})

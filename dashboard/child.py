@@ -1,0 +1,26 @@
+"""What the dashboard's child processes (training, prediction) share: their memory, and dying with the server."""
+
+from __future__ import annotations
+
+import ctypes
+import signal
+from pathlib import Path
+
+
+def rss_bytes(pid: int | str = "self") -> int:
+    """Resident memory of a process, from /proc (Linux); 0 where there is no reading."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies, so a killed server leaves no orphan behind."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass

@@ -1,0 +1,120 @@
+"""The dashboard's prediction process: loads runs' models and reads drawings with them.
+
+Run by `predictor.Predictor` as a child process, so that the Streamlit server never imports
+TensorFlow. Once Keras is in a process, Streamlit calls `keras.backend.clear_session()` (which
+clears TensorFlow's caches and runs a full garbage collection) after every script run of every
+session: that alone made each drawing cost the server 1.8 CPU-seconds instead of 0.25
+(docs/benchmarks.md). Here TensorFlow is imported once, at start, and models stay loaded.
+
+Protocol: pickled dicts over a socket pair (multiprocessing.connection), one answer per request.
+
+    → {"ready": True, "rss": ...} | {"failed": message}      once, at start
+    ← {"op": "predict", "run_ids": [...], "image": (28, 28) float32 in [0, 1]}
+    → {"probabilities": {run_id: (10,) float32}, "errors": {run_id: sentence}, "rss": ...}
+    ← {"op": "stats"}
+    → {"loaded": [run ids, least recently used first], "loads": n, "rss": ...}
+
+The process exits when the connection closes, and dies with its parent (Linux).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import OrderedDict
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from child import die_with_parent, rss_bytes  # noqa: E402
+from mnistlab import backend  # noqa: E402
+from mnistlab.predict import probabilities  # noqa: E402
+from mnistlab.store import RunStore, StoreError  # noqa: E402
+
+FAILED_LOADS_KEPT = 100
+
+
+class ModelCache:
+    """The last `capacity` models used, loaded in safe mode and reloaded when model.keras changes.
+
+    A model file that failed to load is remembered (with its sentence) until the file changes, so
+    a broken or hostile file costs one attempt, not one per drawing.
+    """
+
+    def __init__(self, store: RunStore, capacity: int):
+        self.store = store
+        self.capacity = capacity
+        self.loads = 0
+        self._models: OrderedDict[str, tuple[tuple, object]] = OrderedDict()
+        self._failed: OrderedDict[str, tuple[tuple, str]] = OrderedDict()
+
+    def model(self, run_id: str):
+        """The run's model; raises StoreError with the store's sentence."""
+        stamp = self._stamp(run_id)
+        if stamp is None:  # gone or never saved: let the store say so in its own words
+            return self.store.load_model(run_id)
+        if run_id in self._models and self._models[run_id][0] == stamp:
+            self._models.move_to_end(run_id)
+            return self._models[run_id][1]
+        if run_id in self._failed and self._failed[run_id][0] == stamp:
+            raise StoreError(self._failed[run_id][1])
+        self._models.pop(run_id, None)
+        self.loads += 1
+        try:
+            model = self.store.load_model(run_id)
+        except StoreError as err:
+            self._failed[run_id] = (stamp, str(err))
+            while len(self._failed) > FAILED_LOADS_KEPT:
+                self._failed.popitem(last=False)
+            raise
+        self._failed.pop(run_id, None)
+        self._models[run_id] = (stamp, model)
+        while len(self._models) > self.capacity:
+            self._models.popitem(last=False)
+        return model
+
+    def loaded(self) -> list[str]:
+        return list(self._models)
+
+    def _stamp(self, run_id: str) -> tuple | None:
+        try:
+            stat = (self.store.runs_dir / run_id / "model.keras").stat()
+        except (OSError, ValueError):
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
+
+def answer(cache: ModelCache, request: dict) -> dict:
+    if request["op"] == "stats":
+        return {"loaded": cache.loaded(), "loads": cache.loads, "rss": rss_bytes()}
+    image = request["image"]
+    found, errors = {}, {}
+    for run_id in request["run_ids"]:
+        try:
+            found[run_id] = probabilities(cache.model(run_id), image[None])[0]
+        except StoreError as err:
+            errors[run_id] = str(err)
+    return {"probabilities": found, "errors": errors, "rss": rss_bytes()}
+
+
+def main() -> None:
+    die_with_parent()
+    connection = Connection(int(os.environ["MNISTLAB_PREDICT_FD"]))
+    try:
+        backend.keras()
+    except Exception as err:  # no TensorFlow: say why, then leave
+        connection.send({"failed": f"{type(err).__name__}: {err}"})
+        sys.exit(1)
+    cache = ModelCache(RunStore(), int(os.environ.get("MNISTLAB_PREDICT_CAPACITY", "9")))
+    connection.send({"ready": True, "rss": rss_bytes()})
+    while True:
+        try:
+            request = connection.recv()
+        except (EOFError, OSError):
+            return
+        connection.send(answer(cache, request))
+
+
+if __name__ == "__main__":
+    main()
