@@ -9,6 +9,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
     sys.path.insert(0, str(ROOT))
 
+from typing import Callable  # noqa: E402
+
+import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from mnistlab.store import Run, RunStore, StoreError  # noqa: E402
@@ -54,6 +57,14 @@ def _predictor_for(home: str) -> Predictor:
     return Predictor(RunStore(home))
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def shared_figure(key: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
+    """A chart built once for every session showing the same data; `key` names that data (for a live
+    run: its id and how many points it has). Thirty tabs watching one run then build its charts once
+    a second between them, not thirty times: building a figure is most of what a poll costs."""
+    return _build()
+
+
 def runs_with_models(runs: list[Run]) -> list[Run]:
     return [run for run in runs if run.metrics and run.has_model]
 
@@ -73,5 +84,5 @@ def go_to_results(run_id: str) -> None:
     st.switch_page("app_pages/results.py")
 
 
-__all__ = ["st", "store", "worker", "test_set", "predictor", "runs_with_models", "run_label", "show_warnings",
+__all__ = ["st", "store", "worker", "test_set", "predictor", "shared_figure", "runs_with_models", "run_label", "show_warnings",
            "clock", "go_to_results", "StoreError", "Run"]

@@ -25,12 +25,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(home: str | os.PathLike, port: int | None = None, timeout: float = 60) -> tuple[subprocess.Popen, str]:
-    """Run `streamlit run dashboard/app.py` with MNISTLAB_HOME=home; return the process and its URL once healthy."""
+def start_server(home: str | os.PathLike, port: int | None = None, timeout: float = 60,
+                 app: str = "dashboard/app.py") -> tuple[subprocess.Popen, str]:
+    """Run `streamlit run APP` with MNISTLAB_HOME=home; return the process and its URL once healthy."""
     port = port or free_port()
     env = dict(os.environ, MNISTLAB_HOME=str(home))
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", app, "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

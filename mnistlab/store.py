@@ -19,6 +19,8 @@ import re
 import secrets
 import shutil
 import tempfile
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -194,22 +196,66 @@ class RunStore:
         return folder
 
     def _read_run(self, folder: Path) -> Run:
-        info = _read_json(folder / "run.json")
-        try:
-            experiment = Experiment.from_dict(_read_json(folder / "spec.json"))
-            validate(experiment)
-        except SpecError as err:
-            raise StoreError(f"Run folder {folder.name} skipped: spec.json is invalid ({err}).") from None
-        if not isinstance(info.get("status"), str):
-            raise StoreError(f"Run folder {folder.name} skipped: run.json has no status.")
+        info, experiment, metrics = _PARSED.get(folder, _parse_run)
+        info = dict(info)
         if info["status"] in (QUEUED, RUNNING) and not _owner_alive(info):
             info["status"] = INTERRUPTED
-        metrics = None
-        if (folder / "metrics.json").exists():
-            metrics = _read_json(folder / "metrics.json")
         if info["status"] in FINISHED_WITH_MODEL and not (folder / "model.keras").is_file():
             raise StoreError(f"Run folder {folder.name} skipped: its model file model.keras is missing.")
         return Run(folder.name, folder, info, experiment, metrics)
+
+
+def _parse_run(folder: Path) -> tuple[dict, Experiment, dict | None]:
+    info = _read_json(folder / "run.json")
+    try:
+        experiment = Experiment.from_dict(_read_json(folder / "spec.json"))
+        validate(experiment)
+    except SpecError as err:
+        raise StoreError(f"Run folder {folder.name} skipped: spec.json is invalid ({err}).") from None
+    if not isinstance(info.get("status"), str):
+        raise StoreError(f"Run folder {folder.name} skipped: run.json has no status.")
+    metrics = _read_json(folder / "metrics.json") if (folder / "metrics.json").exists() else None
+    return info, experiment, metrics
+
+
+class _ParsedRuns:
+    """The parsed files of recently read run folders, kept while the files are unchanged.
+
+    Pages list the runs on every rerun (the Draw page on every stroke); parsing each run's
+    metrics.json again each time was most of a drawing's cost in the server. Files are only
+    ever replaced whole (atomic renames), so a file's inode, size and mtime tell a change.
+    Callers get the cached metrics dict itself: treat a Run's metrics as read-only.
+    """
+
+    def __init__(self, capacity: int = 512):
+        self.capacity = capacity
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[Path, tuple[tuple, tuple]] = OrderedDict()
+
+    def get(self, folder: Path, parse):
+        stamps = tuple(_stamp(folder / name) for name in ("run.json", "spec.json", "metrics.json"))
+        with self._lock:
+            entry = self._entries.get(folder)
+            if entry is not None and entry[0] == stamps:
+                self._entries.move_to_end(folder)
+                return entry[1]
+        parsed = parse(folder)
+        with self._lock:
+            self._entries[folder] = (stamps, parsed)
+            while len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+        return parsed
+
+
+def _stamp(path: Path) -> tuple | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+_PARSED = _ParsedRuns()
 
 
 class RunRecorder(TrainingObserver):

@@ -288,3 +288,20 @@ def test_a_page_lets_go_of_its_data_after_its_run(home_with_run, page):
         at.run()
     assert len(_page_globals(page)) == 0, f"the {page} page's variables outlive its run"
     _no_exceptions(at)  # (and the session, with its widgets, is still alive)
+
+
+def test_a_live_chart_is_built_once_for_every_session_watching_it():
+    """Thirty tabs on Train poll once a second: the charts of one run's state are built once between them."""
+    import plotly.graph_objects as go
+
+    from common import shared_figure
+
+    builds = []
+
+    def build():
+        builds.append(1)
+        return go.Figure()
+
+    first, second = shared_figure(("test", "run-a", 3), build), shared_figure(("test", "run-a", 3), build)
+    newer = shared_figure(("test", "run-a", 4), build)
+    assert first is second and newer is not first and len(builds) == 2

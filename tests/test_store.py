@@ -117,3 +117,23 @@ def test_comparison_table_columns_and_report_accuracy():
 def test_run_ids_are_not_paths():
     with pytest.raises(StoreError, match="not a run id"):
         RunStore().load("../../etc")
+
+
+def test_listing_parses_a_run_again_only_when_its_files_change(trained_store, tmp_path, monkeypatch):
+    import shutil
+
+    import mnistlab.store as store_module
+
+    home, run_id = trained_store
+    shutil.copytree(home, tmp_path / "copy")
+    store = RunStore(tmp_path / "copy")
+    parsed = []
+    original = store_module._parse_run
+    monkeypatch.setattr(store_module, "_parse_run", lambda folder: parsed.append(folder.name) or original(folder))
+    first = store.list_runs().runs[0]
+    store.list_runs()
+    assert parsed == [run_id]
+    store.rename(run_id, "Renamed")
+    again = store.list_runs().runs[0]
+    assert again.name == "Renamed" and first.name != "Renamed" and parsed == [run_id, run_id]
+    assert again.metrics == first.metrics

@@ -1,7 +1,9 @@
 """Train: the run in progress with live curves, the queue, and the last finished run."""
 
+from functools import partial
+
 import charts
-from common import STATUS_ICONS, clock, go_to_results, st, store, worker
+from common import STATUS_ICONS, clock, go_to_results, shared_figure, st, store, worker
 
 OUTCOME_SENTENCES = {
     "completed": "Training completed.",
@@ -26,12 +28,14 @@ def _live_panel(snap) -> None:
               help="stop after the current batch and keep the partial run")
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(charts.batch_loss(snap.batches_history, snap.steps), key="train_batch_chart",
-                        width="stretch")
+        batches = shared_figure(("batches", snap.run_id, len(snap.batches_history)),
+                                partial(charts.batch_loss, snap.batches_history, snap.steps))
+        st.plotly_chart(batches, key="train_batch_chart", width="stretch")
     with right:
         if snap.epochs_history:
-            st.plotly_chart(charts.training_curves(snap.epochs_history, "Per epoch"), key="train_epoch_chart",
-                            width="stretch")
+            epochs = shared_figure(("epochs", snap.run_id, len(snap.epochs_history)),
+                                   partial(charts.training_curves, snap.epochs_history, "Per epoch"))
+            st.plotly_chart(epochs, key="train_epoch_chart", width="stretch")
         else:
             st.info("The per-epoch curves appear when the first epoch ends.", icon=":material/hourglass_top:")
 
