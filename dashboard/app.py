@@ -4,7 +4,8 @@ import streamlit as st
 
 import common  # noqa: F401  (puts the repo root on sys.path)
 
-st.set_page_config(page_title="MNIST Lab", page_icon=":material/draw:", layout="wide")
+# An emoji icon: a material one here makes every browser fetch it from fonts.gstatic.com (classrooms are offline).
+st.set_page_config(page_title="MNIST Lab", page_icon="✏️", layout="wide")
 
 pages = [
     st.Page("app_pages/build.py", title="Build", icon=":material/construction:", default=True),

@@ -25,12 +25,19 @@ def rename_run(run_id: str) -> None:
         st.session_state["compare_error"] = str(err)
 
 
-def delete_run(run_id: str) -> None:
-    """Compare's Delete button: stop the run if it is training or queued, then remove its folder."""
+def delete_run(run_id: str, confirmation_key: str) -> None:
+    """Compare's Delete buttons: stop the run if it is training or queued (a queued run is then gone
+    already), then remove its folder. The confirmation was for this run only: it is cleared."""
     try:
         worker().stop(run_id)
-        store().delete(run_id)
+        if (store().runs_dir / run_id).exists():
+            store().delete(run_id)
         st.session_state["compare_notice"] = f"Deleted run {run_id}."
     except StoreError as err:
         st.session_state["compare_error"] = str(err)
-    st.session_state["compare_confirm"] = False
+    st.session_state.pop(confirmation_key, None)
+
+
+def mark_draw_model_chosen() -> None:
+    """Draw's model box: the user chose this model, so it stays chosen even when it cannot be loaded."""
+    st.session_state["draw_model_chosen"] = True

@@ -6,6 +6,7 @@ categories, values in the hover text.
 
 from __future__ import annotations
 
+import html
 import math
 
 import plotly.graph_objects as go
@@ -14,10 +15,20 @@ from plotly.subplots import make_subplots
 DIGITS = [str(d) for d in range(10)]
 FONT = dict(size=15)
 TRAIN_COLOUR, VAL_COLOUR, REPORT_COLOUR = "#1f77b4", "#ff7f0e", "#7f7f7f"
+AXIS_NAME_CHARS = 40  # a run name on a bar chart's axis, at most
 REFERENCES = {  # well-known MNIST test accuracies, for scale
     "LeCun et al. 1998, 300-100 MLP": 0.9695,
     "keras-io simple convnet (34,826 params)": 0.9922,
 }
+
+
+def _plain(text: str, most: int | None = None) -> str:
+    """A user's text (a run name) for a Plotly label: Plotly renders <a>, <b>, <br> and entities in labels.
+    With `most`, cut to that many characters, so one long name cannot squeeze a chart's bars away."""
+    text = str(text)
+    if most is not None and len(text) > most:
+        text = text[:most - 1] + "…"
+    return html.escape(text, quote=False)
 
 
 def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
@@ -71,8 +82,9 @@ def per_class_bars(series: dict[str, list[float]], title: str = "Accuracy per di
     """Grouped bars, one group per digit, one bar per named series (a run, or the report)."""
     fig = go.Figure()
     for name, values in series.items():
-        fig.add_trace(go.Bar(x=DIGITS, y=values, name=name, text=[f"{v:.3f}" for v in values],
-                             textposition="outside", hovertemplate=f"{name}<br>digit %{{x}}: %{{y:.4f}}<extra></extra>",
+        label = _plain(name)
+        fig.add_trace(go.Bar(x=DIGITS, y=values, name=label, text=[f"{v:.3f}" for v in values],
+                             textposition="outside", hovertemplate=f"{label}<br>digit %{{x}}: %{{y:.4f}}<extra></extra>",
                              marker_color=REPORT_COLOUR if name.startswith("Report") else None))
     low = min((v for values in series.values() for v in values), default=0.0)
     fig.update_xaxes(title_text="digit", type="category")
@@ -120,7 +132,7 @@ def compare_curves(histories: dict[str, list[dict]], key: str = "val_accuracy",
     fig = go.Figure()
     for name, epochs in histories.items():
         fig.add_trace(go.Scatter(x=[row["epoch"] for row in epochs], y=[row.get(key) for row in epochs],
-                                 mode="lines+markers", name=name))
+                                 mode="lines+markers", name=_plain(name)))
     fig.update_xaxes(title_text="epoch", dtick=_epoch_step(max(map(len, histories.values()), default=1)))
     fig.update_yaxes(title_text=key.replace("val_", "validation ").replace("_", " "))
     values = [row[key] for epochs in histories.values() for row in epochs if row.get(key) is not None]
@@ -132,14 +144,17 @@ def compare_curves(histories: dict[str, list[dict]], key: str = "val_accuracy",
 
 
 def accuracy_bars(names: list[str], accuracies: list[float], report: list[float | None] | None = None,
-                  references: dict[str, float] = REFERENCES, title: str = "Test accuracy") -> go.Figure:
+                  references: dict[str, float] = REFERENCES, title: str = "Test accuracy",
+                  tags: list[str] | None = None) -> go.Figure:
     """Horizontal bars of test accuracy per run, with the report's value and reference lines.
 
     The axis is zoomed on the working runs (at least 50% accurate): a diverged run such as the
     report's MLP 9 would otherwise squash every other bar into the same length. Runs below the
-    axis are named with their accuracy at its left edge.
+    axis are named with their accuracy at its left edge. `tags` (run ids) follow each name, uncut, so that
+    two runs of one name keep two bars.
     """
-    labels = [f"{name} · {acc:.4f}" for name, acc in zip(names, accuracies)]
+    tags = [f" · {tag}" for tag in tags] if tags else [""] * len(names)
+    labels = [f"{_plain(name, AXIS_NAME_CHARS)}{tag} · {acc:.4f}" for name, tag, acc in zip(names, tags, accuracies)]
     working = [a for a in accuracies if a >= 0.5]
     low = max(0.0, min(working + [0.9]) - 0.02)
     fig = go.Figure(go.Bar(y=labels, x=accuracies, orientation="h", name="ours",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -65,6 +66,16 @@ def shared_figure(key: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
     return _build()
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&=^])")
+
+
+def md(text: str) -> str:
+    """A user's text (a run name) for a Markdown label, shown as the very characters typed: no links, images,
+    emphasis, `:material/...:` icons or colours. The zero-width space after `\\:` stops Streamlit's icon and
+    autolink parsers, which a backslash alone does not."""
+    return _MARKDOWN.sub(r"\\\1", str(text)).replace("\\:", "\\:\u200b")
+
+
 def runs_with_models(runs: list[Run]) -> list[Run]:
     return [run for run in runs if run.metrics and run.has_model]
 
@@ -76,7 +87,7 @@ def run_label(run: Run) -> str:
 
 def show_warnings(warnings: list[str]) -> None:
     for warning in warnings:
-        st.warning(warning, icon=":material/warning:")
+        st.warning(md(warning), icon=":material/warning:")  # folder names are anyone's text
 
 
 def go_to_results(run_id: str) -> None:
@@ -84,5 +95,5 @@ def go_to_results(run_id: str) -> None:
     st.switch_page("app_pages/results.py")
 
 
-__all__ = ["st", "store", "worker", "test_set", "predictor", "shared_figure", "runs_with_models", "run_label", "show_warnings",
+__all__ = ["st", "md", "store", "worker", "test_set", "predictor", "shared_figure", "runs_with_models", "run_label", "show_warnings",
            "clock", "go_to_results", "StoreError", "Run"]

@@ -87,6 +87,7 @@ class Predictor:
         self.store = store
         self.capacity = capacity
         self._process: PredictionProcess | None = None  # only touched by the thread
+        self._broken: dict[str, str] = {}  # run id → why its model could not be used, until it answers
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mnistlab-predictor")
         self._thread.submit(self._started)
 
@@ -95,8 +96,15 @@ class Predictor:
         StoreError (one sentence) that says why the run's model cannot be used."""
         request = {"op": "predict", "run_ids": [run.run_id for run in runs], "image": steps.centred}
         reply = self._ask(request)
+        for run_id in reply["probabilities"]:
+            self._broken.pop(run_id, None)
+        self._broken.update(reply["errors"])
         found = {run_id: Prediction.from_probabilities(probs, steps) for run_id, probs in reply["probabilities"].items()}
         return {run.run_id: found.get(run.run_id) or StoreError(reply["errors"][run.run_id]) for run in runs}
+
+    def known_broken(self) -> set[str]:
+        """Runs whose model could not be used the last time it was asked (no request is made)."""
+        return set(self._broken)
 
     def predict_drawing(self, run: Run, image: np.ndarray) -> Prediction | None:
         """The run's reading of a canvas or image array; None for a blank canvas or a dot.

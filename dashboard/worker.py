@@ -25,10 +25,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from mnistlab.spec import Experiment, validate
-from mnistlab.store import RunStore
+from mnistlab.store import INTERRUPTED, RunStore
 from mnistlab.train import BatchEnded, EpochEnded, RunStarted, TrainingObserver, eta_seconds
 
 TRAINER = Path(__file__).resolve().with_name("trainer_process.py")
+ORIGIN = "dashboard"  # run.json's origin for runs queued here
 RECYCLE_GROWTH = 256 * 2**20  # replace the training process once it has grown this much since its first run
 
 
@@ -169,16 +170,27 @@ class TrainingWorker:
         self._trainer: TrainerProcess | None = None
         self._thread = threading.Thread(target=self._loop, name="mnistlab-training", daemon=True)
         self._thread.start()
+        self._requeue_unstarted()
 
     def submit(self, experiment: Experiment) -> str:
         """Validate, store the run as queued, and put it in line. Returns the run id."""
         validate(experiment)
-        run_id = self.store.create_run(experiment)
-        item = QueuedRun(run_id, experiment)
+        run_id = self.store.create_run(experiment, origin=ORIGIN)
+        self._enqueue(QueuedRun(run_id, experiment))
+        return run_id
+
+    def _enqueue(self, item: QueuedRun) -> None:
         with self._lock:
             self._pending.append(item)
         self._queue.put(item)
-        return run_id
+
+    def _requeue_unstarted(self) -> None:
+        """Runs queued here that never started before the server last stopped: in line again, oldest first.
+        (Their queue lived in the old server's memory; the store still has them, owned by a process now gone.)"""
+        for run in reversed(self.store.list_runs().runs):
+            if run.info.get("origin") == ORIGIN and run.status == INTERRUPTED and "started" not in run.info:
+                self.store.claim(run.run_id)
+                self._enqueue(QueuedRun(run.run_id, run.experiment))
 
     def stop(self, run_id: str) -> bool:
         """Stop the running run after its current batch, or take a queued one out of line (and out of the store:

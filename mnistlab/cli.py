@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import signal
 import sys
 from pathlib import Path
@@ -39,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `show RUN | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush has somewhere to go
+        return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -113,7 +118,7 @@ def cmd_presets(args) -> int:
              "epochs": p.experiment.config.epochs, "report_accuracy": p.report.accuracy,
              "finding": p.report.finding} for p in PRESETS]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(_json(rows, indent=2))
         return EXIT_OK
     _print_table(rows, ["name", "params", "optimizer", "learning_rate", "epochs", "report_accuracy", "layers"])
     return EXIT_OK
@@ -127,7 +132,7 @@ def cmd_train(args) -> int:
     payload = {"run_id": run_id, "folder": str(store.runs_dir / run_id), "status": result.status,
                "message": result.message, "metrics": _headline(result.metrics)}
     if args.json:
-        print(json.dumps(payload, indent=2))
+        print(_json(payload, indent=2))
     else:
         print(f"run {run_id}: {result.status}" + (f" — {result.message}" if result.message else ""))
         if result.metrics:
@@ -145,8 +150,10 @@ def cmd_runs(args) -> int:
     _warn(listing.warnings)
     table = runs_table(listing)
     if args.json:
-        print(json.dumps(json.loads(table.to_json(orient="records")), indent=2))
+        print(_json(json.loads(table.to_json(orient="records")), indent=2))
         return EXIT_OK
+    if table.empty and listing.warnings:
+        return EXIT_ERROR
     if table.empty:
         print("No runs yet: `python -m mnistlab train --preset \"CNN 1\" --limit 5000 --epochs 1` makes one.")
         return EXIT_OK
@@ -159,7 +166,7 @@ def cmd_runs(args) -> int:
 def cmd_show(args) -> int:
     run = RunStore().find_run(args.run)
     if args.json:
-        print(json.dumps({"run": run.info, "spec": run.experiment.to_dict(), "metrics": run.metrics,
+        print(_json({"run": run.info, "spec": run.experiment.to_dict(), "metrics": run.metrics,
                           "history": run.history()}, indent=2))
         return EXIT_OK
     info = run.info
@@ -193,7 +200,7 @@ def cmd_predict(args) -> int:
     if prediction is None:
         raise CliError(f"{args.image} looks blank (no digit found), so there is nothing to predict.")
     if args.json:
-        print(json.dumps({"run_id": run.run_id, "digit": prediction.digit, "confidence": prediction.confidence,
+        print(_json({"run_id": run.run_id, "digit": prediction.digit, "confidence": prediction.confidence,
                           "probabilities": [float(p) for p in prediction.probabilities]}, indent=2))
     else:
         print(f"{prediction.digit}  (confidence {prediction.confidence:.1%}, model {run.name} {run.run_id})")
@@ -235,16 +242,23 @@ def cmd_rename(args) -> int:
 
 def cmd_delete(args) -> int:
     store = RunStore()
-    run = store.find_run(args.run)
+    run_id = store.resolve(args.run)  # an unreadable run can be deleted by its id too
     if not args.yes:
         if not sys.stdin.isatty():
             raise CliError("Deleting needs confirmation; pass --yes when not at a terminal.")
-        if input(f"Delete run {run.run_id} ({run.name})? [y/N] ").strip().lower() != "y":
+        if input(f"Delete run {run_id} ({_name_or_unreadable(store, run_id)})? [y/N] ").strip().lower() != "y":
             print("kept.")
             return EXIT_OK
-    store.delete(run.run_id)
-    print(f"run {run.run_id} deleted")
+    store.delete(run_id)
+    print(f"run {run_id} deleted")
     return EXIT_OK
+
+
+def _name_or_unreadable(store: RunStore, run_id: str) -> str:
+    try:
+        return store.load(run_id).name
+    except StoreError:
+        return "unreadable"
 
 
 # ------------------------------------------------------------------ helpers
@@ -276,11 +290,15 @@ def _train_and_store(store: RunStore, experiment: Experiment):
     from .store import RunRecorder
     from .train import StopSignal, train
 
+    from .data import load_mnist_float
+
     validate(experiment)
+    data = load_mnist_float()  # a missing or broken MNIST is one sentence, with no failed run left behind
     run_id = store.create_run(experiment)
     stop = StopSignal()
     with _stop_on_ctrl_c(stop):
-        result = train(experiment, [RunRecorder(store, run_id), ProgressPrinter()], stop=stop)  # stored before shown
+        result = train(experiment, [RunRecorder(store, run_id), ProgressPrinter()], stop=stop,
+                       data=data)  # stored before shown
     return run_id, result
 
 
@@ -308,6 +326,19 @@ def _headline(metrics):
         return None
     keys = ("accuracy", "keras_precision", "keras_recall", "macro_f1", "per_class_accuracy")
     return {key: metrics[key] for key in keys}
+
+
+def _json(data, **options) -> str:
+    """JSON for machines: NaN and infinities (a diverged run's loss) become null, which every parser reads."""
+    def finite(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {key: finite(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [finite(item) for item in value]
+        return value
+    return json.dumps(finite(data), allow_nan=False, **options)
 
 
 def _warn(warnings):

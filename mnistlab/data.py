@@ -99,11 +99,8 @@ def _load_cached(source: str):
 
 def _read_npz(path: Path) -> dict:
     try:
+        _check_npz_headers(path)
         with np.load(path, allow_pickle=False) as npz:
-            missing = sorted(set(EXPECTED) - set(npz.files))
-            if missing:
-                raise DataError(f"MNIST file {path} lacks the array(s) {', '.join(missing)}; "
-                                f"expected Keras's layout (x_train, y_train, x_test, y_test).")
             return {key: npz[key] for key in EXPECTED}
     except DataError:
         raise
@@ -116,6 +113,30 @@ def _read_npz(path: Path) -> dict:
         raise DataError(f"MNIST file {path} is truncated or not an npz archive ({err}).") from None
 
 
+def _check_npz_headers(path: Path) -> None:
+    """Every array's shape and dtype from its .npy header, before any array is read (a header may promise
+    gigabytes)."""
+    with zipfile.ZipFile(path) as archive:
+        members = set(archive.namelist())
+        missing = sorted(key for key in EXPECTED if f"{key}.npy" not in members)
+        if missing:
+            raise DataError(f"MNIST file {path} lacks the array(s) {', '.join(missing)}; "
+                            f"expected Keras's layout (x_train, y_train, x_test, y_test).")
+        for key, (shape, dtype) in EXPECTED.items():
+            with archive.open(f"{key}.npy") as member:
+                version = np.lib.format.read_magic(member)
+                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                               else np.lib.format.read_array_header_2_0)
+                found_shape, _, found_dtype = read_header(member)
+            if found_dtype.hasobject:
+                raise DataError(f"MNIST file {path} holds pickled objects, which are never loaded; "
+                                f"use a plain uint8 npz.")
+            if found_dtype != np.dtype(dtype):
+                raise DataError(f"MNIST file {path}: {key} has dtype {found_dtype}, expected {np.dtype(dtype)}.")
+            if found_shape != shape:
+                raise DataError(f"MNIST file {path}: {key} has shape {found_shape}, expected {shape}.")
+
+
 def _read_idx_folder(folder: Path) -> dict:
     arrays = {}
     for key, stem in IDX_FILES.items():
@@ -123,27 +144,32 @@ def _read_idx_folder(folder: Path) -> dict:
         found = next((c for c in candidates if c.is_file()), None)
         if found is None:
             raise DataError(f"MNIST folder {folder} lacks {stem} (or {stem}.gz).")
-        arrays[key] = _read_idx(found)
+        arrays[key] = _read_idx(found, EXPECTED[key][0])
     return arrays
 
 
-def _read_idx(path: Path) -> np.ndarray:
+def _read_idx(path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    """An IDX file's array, its header checked against MNIST's own `shape` before the body is read, and
+    never more read than that shape holds: a small gzip that inflates to gigabytes stops at the header."""
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as handle:
-            raw = handle.read()
-    except (OSError, EOFError) as err:
+            magic = handle.read(4)
+            if len(magic) < 4 or magic[0:2] != b"\x00\x00" or magic[2] != 0x08:
+                raise DataError(f"MNIST file {path} is not an unsigned-byte IDX file.")
+            raw_dims = handle.read(4 * magic[3])
+            dims = tuple(int.from_bytes(raw_dims[i:i + 4], "big") for i in range(0, len(raw_dims), 4))
+            if dims != shape:
+                raise DataError(f"MNIST file {path} holds an array of shape {dims}, expected {shape}.")
+            size = int(np.prod(shape))
+            body = handle.read(size)
+            extra = handle.read(1)
+    except (OSError, EOFError, gzip.BadGzipFile) as err:
         raise DataError(f"MNIST file {path} cannot be read ({err}).") from None
-    if len(raw) < 4 or raw[0:2] != b"\x00\x00" or raw[2] != 0x08:
-        raise DataError(f"MNIST file {path} is not an unsigned-byte IDX file.")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    expected_size = header + int(np.prod(dims))
-    if len(raw) != expected_size:
-        raise DataError(f"MNIST file {path} is truncated: {len(raw)} bytes where its header "
-                        f"promises {expected_size}.")
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+    if len(body) != size or extra:
+        raise DataError(f"MNIST file {path} is {'truncated' if len(body) != size else 'longer than its header says'}: "
+                        f"its header promises {size:,} bytes of data.")
+    return np.frombuffer(body, dtype=np.uint8).reshape(shape)
 
 
 def _check(arrays: dict, path: Path) -> None:

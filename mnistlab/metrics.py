@@ -38,6 +38,32 @@ def evaluate_predictions(probabilities: np.ndarray, labels: np.ndarray, top_mist
     }
 
 
+HEADLINE = ("accuracy", "keras_precision", "keras_recall", "macro_f1")
+
+
+def metrics_problem(metrics) -> str | None:
+    """What is wrong with a metrics dict read back from a file (None when it has the shape every page needs)."""
+    number = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)  # noqa: E731
+    if not isinstance(metrics, dict):
+        return f"is a JSON {type(metrics).__name__}, not an object"
+    for key in HEADLINE:
+        if not number(metrics.get(key)):
+            return f"has no number for {key}"
+    per_class = metrics.get("per_class_accuracy")
+    if not (isinstance(per_class, list) and len(per_class) == 10 and all(map(number, per_class))):
+        return "has no 10 numbers for per_class_accuracy"
+    confusion = metrics.get("confusion_matrix")
+    if not (isinstance(confusion, list) and len(confusion) == 10
+            and all(isinstance(row, list) and len(row) == 10 and all(map(number, row)) for row in confusion)):
+        return "has no 10×10 confusion_matrix"
+    mistakes = metrics.get("mistakes", [])
+    fields = ("index", "true", "predicted", "confidence")
+    if not (isinstance(mistakes, list)
+            and all(isinstance(m, dict) and all(number(m.get(f)) for f in fields) for m in mistakes)):
+        return "has a malformed mistakes list"
+    return None
+
+
 def predicted_classes(probabilities: np.ndarray) -> np.ndarray:
     """Argmax per row; a row with NaN (a diverged model) counts as predicting class 0, as numpy's argmax does."""
     safe = np.where(np.isfinite(probabilities), probabilities, -np.inf)

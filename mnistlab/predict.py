@@ -9,7 +9,8 @@ import numpy as np
 
 from .preprocess import Steps, preprocess_steps
 
-MAX_IMAGE_PIXELS = 25_000_000
+MAX_IMAGE_PIXELS = 25_000_000  # refused above this, before decoding
+MAX_SIDE = 1024                # larger images are scaled down on load (preprocessing ends at 28×28 anyway)
 
 
 class ImageError(ValueError):
@@ -68,8 +69,11 @@ def load_image_file(path: str | Path) -> np.ndarray:
             if image.mode in ("I;16", "I;16B", "I;16L", "I", "F") or image.mode.endswith("16"):
                 raise ImageError(f"{path} is a {image.mode} image (16-bit or more per channel); "
                                  f"save it as an 8-bit grayscale or RGB image.")
+            image.draft(None, (MAX_SIDE, MAX_SIDE))  # JPEG: decode at a reduced size straight away
             if image.mode not in ("L", "LA", "RGB", "RGBA"):
                 image = image.convert("RGBA")
+            if max(image.size) > MAX_SIDE:  # a digit needs no more; the full size would cost GBs downstream
+                image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
             return np.asarray(image.convert("RGBA") if image.mode == "LA" else image)
     except UnidentifiedImageError:
         raise ImageError(f"{path} is not an image file Pillow can read.") from None

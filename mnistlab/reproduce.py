@@ -28,10 +28,14 @@ class Comparison:
 
 
 def select_presets(only: str | None = None) -> list[Preset]:
-    """The presets named in a comma-separated list, or all fifteen."""
-    if not only:
+    """The presets named in a comma-separated list, or all fifteen when no list is given."""
+    if only is None:
         return list(PRESETS)
-    return [get_preset(name) for name in only.split(",") if name.strip()]
+    names = [name for name in only.split(",") if name.strip()]
+    if not names:
+        raise ValueError(f"--only {only!r} names no preset; give names such as \"MLP 1,CNN 5\" "
+                         f"(`python -m mnistlab presets` lists them).")
+    return [get_preset(name) for name in names]
 
 
 def reproduction_experiment(preset: Preset, epochs: int | None = None, limit: int | None = None) -> Experiment:

@@ -9,11 +9,18 @@ them, or raises `SpecError` naming the layer, the field and the allowed range.
 from __future__ import annotations
 
 import json
+import math
+import unicodedata
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+
+from . import memory
 
 INPUT_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
 MAX_PARAMS = 10_000_000
+MAX_LAYERS = 100
+MAX_SPEC_CHARS = 1_000_000
+MAX_NAME = 80
 
 HIDDEN_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
 OUTPUT_ACTIVATION = "softmax"
@@ -107,23 +114,39 @@ class Experiment:
         if not isinstance(data, dict):
             raise SpecError("A spec must be a JSON object with 'name', 'layers' and 'config'.")
         _reject_unknown("The spec", data, {"name", "layers", "config"})
-        name = data.get("name", "Untitled")
-        if not isinstance(name, str) or not name.strip():
-            raise SpecError("The spec's 'name' must be a non-empty string.")
+        name = check_name(data.get("name", "Untitled"))
         raw_layers = data.get("layers")
         if not isinstance(raw_layers, list) or not raw_layers:
             raise SpecError("The spec's 'layers' must be a non-empty list of layer objects.")
+        if len(raw_layers) > MAX_LAYERS:
+            raise SpecError(f"The spec has {len(raw_layers):,} layers, over the limit of {MAX_LAYERS}.")
         layers = tuple(layer_from_dict(raw, i + 1) for i, raw in enumerate(raw_layers))
         config = _config_from_dict(data.get("config", {}))
-        return cls(name=name.strip(), layers=layers, config=config)
+        return cls(name=name, layers=layers, config=config)
 
     @classmethod
     def from_json(cls, text: str) -> "Experiment":
+        if len(text) > MAX_SPEC_CHARS:
+            raise SpecError(f"The spec is {len(text):,} characters long, over the limit of {MAX_SPEC_CHARS:,}.")
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:
             raise SpecError(f"The spec is not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}.") from None
+        except RecursionError:
+            raise SpecError("The spec is nested too deeply to be a spec.") from None
         return cls.from_dict(data)
+
+
+def check_name(name) -> str:
+    """A run or spec name, stripped: text of 1 to MAX_NAME characters with no control characters."""
+    if not isinstance(name, str) or not name.strip():
+        raise SpecError("A name must be non-empty text.")
+    name = name.strip()
+    if len(name) > MAX_NAME:
+        raise SpecError(f"A name may have at most {MAX_NAME} characters; this one has {len(name):,}.")
+    if any(unicodedata.category(char) == "Cc" for char in name):
+        raise SpecError("A name cannot contain control characters (line breaks, tabs, escapes).")
+    return name
 
 
 def layer_to_dict(layer: Layer) -> dict:
@@ -134,7 +157,7 @@ def layer_from_dict(raw: dict, number: int) -> Layer:
     if not isinstance(raw, dict) or "type" not in raw:
         raise SpecError(f"Layer {number}: each layer must be an object with a 'type' field.")
     kind = raw["type"]
-    cls = LAYER_TYPES.get(kind)
+    cls = LAYER_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise SpecError(f"Layer {number}: unknown type {kind!r}; allowed: {', '.join(LAYER_TYPES)}.")
     allowed = {f.name for f in fields(cls)}
@@ -174,15 +197,41 @@ class LayerSummary:
     params: int
 
 
-def validate(experiment: Experiment, max_params: int = MAX_PARAMS) -> list[LayerSummary]:
-    """Check the spec and return the layer table; raise SpecError on the first problem."""
+def validate(experiment: Experiment, max_params: int = MAX_PARAMS,
+             memory_budget: int | None = None) -> list[LayerSummary]:
+    """Check the spec and return the layer table; raise SpecError on the first problem.
+
+    Beyond each field: the parameter count, and the memory a training step would take against the
+    budget (`mnistlab.memory`, 2 GiB unless $MNISTLAB_MEMORY_BUDGET_MB says otherwise).
+    """
+    check_name(experiment.name)
     _validate_config(experiment.config)
     rows = list(_layer_rows(experiment))
     total = sum(row.params for row in rows)
     if total > max_params:
         raise SpecError(f"The network has {total:,} parameters, over the limit of {max_params:,} "
                         f"this machine trains; make the layers smaller.")
+    _check_memory(rows, experiment.config, memory_budget or memory.budget_bytes())
     return rows
+
+
+def memory_estimate(experiment: Experiment, memory_budget: int | None = None) -> memory.MemoryEstimate:
+    """The network's memory for a training step, and the evaluation batch that fits the budget."""
+    config = experiment.config
+    return memory.estimate(validate(experiment, memory_budget=memory_budget), config.batch_size, config.optimizer,
+                           memory_budget or memory.budget_bytes())
+
+
+def _check_memory(rows: list[LayerSummary], config: TrainConfig, budget: int) -> None:
+    cost = memory.estimate(rows, config.batch_size, config.optimizer, budget)
+    if cost.training_bytes > budget:
+        row = rows[cost.largest_layer - 1]
+        err = SpecError(f"A training step at batch size {config.batch_size} needs about "
+                        f"{cost.training_bytes / 2**30:.1f} GiB of memory, over the budget of {budget / 2**30:.1f} GiB; "
+                        f"the largest part is layer {row.number} ({row.description}) with {cost.largest_floats:,} "
+                        f"values per image: use fewer filters, a stride or pooling earlier, or a smaller batch.")
+        err.layer = row.number
+        raise err
 
 
 def layer_table(experiment: Experiment) -> tuple[list[LayerSummary], SpecError | None]:
@@ -204,6 +253,8 @@ def _layer_rows(experiment: Experiment):
     layers = experiment.layers
     if not layers:
         raise SpecError("The network has no layers; it needs at least the output layer Dense(10, softmax).")
+    if len(layers) > MAX_LAYERS:
+        raise SpecError(f"The network has {len(layers):,} layers, over the limit of {MAX_LAYERS}.")
     shape = INPUT_SHAPE
     for number, layer in enumerate(layers, start=1):
         is_output = number == len(layers)
@@ -279,9 +330,10 @@ def _dense(layer: Dense, shape, where, is_output):
         raise SpecError(f"{where}: its input is a {'×'.join(map(str, shape))} map; "
                         f"add a Flatten layer before it (Dense needs a flat vector).")
     if is_output:
-        if layer.units != NUM_CLASSES or layer.activation != OUTPUT_ACTIVATION:
+        whole = isinstance(layer.units, int) and not isinstance(layer.units, bool)
+        if not whole or layer.units != NUM_CLASSES or layer.activation != OUTPUT_ACTIVATION:
             raise SpecError(f"{where}: the output layer must be Dense({NUM_CLASSES}, softmax), "
-                            f"got Dense({layer.units}, {layer.activation}).")
+                            f"got units {layer.units!r} and activation {layer.activation!r}.")
     else:
         _int_in_range(layer.units, 1, 100_000, where, "units")
         _activation(layer.activation, where, is_output)
@@ -335,3 +387,9 @@ def _validate_config(config: TrainConfig) -> None:
     _int_in_range(config.seed, 0, 2**31 - 1, where, "seed")
     if config.train_limit is not None:
         _int_in_range(config.train_limit, 1, 60_000, where, "train_limit")
+    images = config.train_limit or 60_000
+    trained = math.floor(images * (1 - vs))  # Keras's own split: the last part validates
+    if trained == 0 or (vs > 0 and trained == images):
+        raise SpecError(f"{where}: {images:,} training image(s) with validation_split {vs:g} leave "
+                        f"{trained:,} to train on and {images - trained:,} to validate; use more images "
+                        f"or another split.")

@@ -5,6 +5,7 @@
     history.json  per-epoch results and per-batch samples
     metrics.json  test-set metrics
     model.keras   the trained model
+    .lock         held while run.json is read, changed and written (rename vs. the training process)
 
 Every file is written atomically (temporary file, then rename), so a crash never leaves
 a half-written file. A run whose owning process is gone while it was queued or running
@@ -13,6 +14,7 @@ reads back as `interrupted`. A folder that cannot be read is reported and skippe
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -20,21 +22,31 @@ import secrets
 import shutil
 import tempfile
 import threading
+import zipfile
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .home import default_home
-from .spec import Experiment, SpecError, summarize_layers, total_params, validate
+from .metrics import metrics_problem
+from .spec import Experiment, SpecError, check_name, summarize_layers, total_params, validate
 from .train import TrainingObserver
 
 QUEUED, RUNNING, INTERRUPTED = "queued", "running", "interrupted"
 FINISHED_WITH_MODEL = ("completed", "stopped", "diverged")
+MODEL_ENTRY_LIMITS = {  # bytes each entry of a model.keras may unpack to (MAX_PARAMS floats, with optimizer slots)
+    "config.json": 10 * 2**20, "metadata.json": 2**20, "model.weights.h5": 256 * 2**20, "other": 10 * 2**20}
+MIN_PREFIX = 4  # the shortest id prefix that names a run (ids start with the date: "2026" would name any)
 
 
 class StoreError(RuntimeError):
     """The store could not be read or written; the message says where and why."""
+
+
+class AmbiguousRun(StoreError):
+    """A name or id prefix that fits several runs."""
 
 
 class RunNotFound(StoreError):
@@ -66,16 +78,24 @@ class Run:
         return (self.path / "model.keras").is_file()
 
     def history(self) -> dict:
-        path = self.path / "history.json"
-        if not path.exists():
+        """Per-epoch rows and per-batch samples; empty when history.json is missing or unreadable (the run
+        itself stays usable: its metrics and model do not depend on it)."""
+        try:
+            history = _read_json(self.path / "history.json")
+        except StoreError:
+            history = None
+        rows_of = lambda key: isinstance(history, dict) and isinstance(history.get(key), list) and all(  # noqa: E731
+            isinstance(row, dict) for row in history[key])
+        if not (rows_of("epochs") and rows_of("batches")):
             return {"epochs": [], "batches": []}
-        return _read_json(path)
+        return history
 
 
 @dataclass
 class Listing:
     runs: list[Run]
     warnings: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # run folders skipped (ids), to be deleted by id
 
 
 class RunStore:
@@ -85,8 +105,8 @@ class RunStore:
 
     # ---------------------------------------------------------------- writing
 
-    def create_run(self, experiment: Experiment, status: str = QUEUED) -> str:
-        """Make the run's folder with its spec and a run.json owned by this process."""
+    def create_run(self, experiment: Experiment, status: str = QUEUED, origin: str | None = None) -> str:
+        """Make the run's folder with its spec and a run.json owned by this process (`origin`: who queued it)."""
         run_id = f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{_slug(experiment.name)}-{secrets.token_hex(2)}"
         path = self.runs_dir / run_id
         try:
@@ -96,15 +116,18 @@ class RunStore:
         write_json(path / "spec.json", experiment.to_dict())
         write_json(path / "run.json", {
             "run_id": run_id, "name": experiment.name, "status": status, "created": now_iso(),
-            "params": total_params(experiment), **_owner(),
+            "params": total_params(experiment), **_owner(), **({"origin": origin} if origin else {}),
         })
         return run_id
 
     def update(self, run_id: str, **fields) -> dict:
-        path = self._folder(run_id) / "run.json"
-        info = _read_json(path)
-        info.update(fields)
-        write_json(path, info)
+        """Change some of run.json's fields. Every such change holds the run's lock, so a rename from the
+        dashboard and the training process recording an epoch never undo each other's writes."""
+        folder = self._folder(run_id)
+        with _locked(folder):
+            info = _read_json(folder / "run.json")
+            info.update(fields)
+            write_json(folder / "run.json", info)
         return info
 
     def claim(self, run_id: str) -> None:
@@ -112,9 +135,10 @@ class RunStore:
         self.update(run_id, **_owner())
 
     def rename(self, run_id: str, new_name: str) -> None:
-        new_name = new_name.strip()
-        if not new_name:
-            raise StoreError("A run's name cannot be empty.")
+        try:
+            new_name = check_name(new_name)
+        except SpecError as err:
+            raise StoreError(f"Run {run_id} keeps its name: {err}") from None
         self.update(run_id, name=new_name)
 
     def delete(self, run_id: str) -> None:
@@ -139,6 +163,11 @@ class RunStore:
     def list_runs(self) -> Listing:
         """Every readable run, newest first; unreadable folders become warnings."""
         listing = Listing([])
+        for place in (self.home, self.runs_dir):
+            if place.exists() and not place.is_dir():
+                listing.warnings.append(f"{place} is a file, not a folder, so it holds no runs; point "
+                                        f"MNISTLAB_HOME at a folder (it is made if missing).")
+                return listing
         if not self.runs_dir.is_dir():
             return listing
         for folder in sorted(self.runs_dir.iterdir(), reverse=True):
@@ -148,6 +177,7 @@ class RunStore:
                 listing.runs.append(self._read_run(folder))
             except StoreError as err:
                 listing.warnings.append(str(err))
+                listing.unreadable.append(folder.name)
         return listing
 
     def load(self, run_id: str) -> Run:
@@ -158,6 +188,7 @@ class RunStore:
         path = self._folder(run_id) / "model.keras"
         if not path.is_file():
             raise StoreError(f"Run {run_id} has no saved model ({path} is missing).")
+        _check_model_archive(path)
         from .backend import keras
 
         keras = keras()
@@ -167,17 +198,37 @@ class RunStore:
             raise StoreError(f"The model file {path} could not be loaded safely "
                              f"({type(err).__name__}: {_first_line(err)}).") from None
 
+    def resolve(self, query: str) -> str:
+        """The id of the run a user names: an exact id, else an exact name (of one run only), else a
+        unique id prefix of at least MIN_PREFIX characters. Anything empty, ambiguous or unknown is a
+        StoreError listing the candidates, so no command acts on a run nobody meant.
+
+        Ids are matched against every run folder, readable or not, so a broken run can still be named
+        (and deleted) by its id.
+        """
+        query = query if isinstance(query, str) else ""
+        if not query.strip():
+            raise RunNotFound("Name a run: its id, its exact name, or at least 4 characters of its id "
+                              "(`python -m mnistlab runs` lists them).")
+        folders = self._folder_names()
+        if query in folders:
+            return query
+        named = [run.run_id for run in self.list_runs().runs if run.name == query]
+        if len(named) == 1:
+            return named[0]
+        if named:
+            raise AmbiguousRun(f"{len(named)} runs are named {query!r} ({_listed(named)}); name one by its id.")
+        prefixed = [name for name in folders if name.startswith(query)] if len(query) >= MIN_PREFIX else []
+        if len(prefixed) == 1:
+            return prefixed[0]
+        if prefixed:
+            raise AmbiguousRun(f"{query!r} begins {len(prefixed)} run ids ({_listed(prefixed)}); give more of it.")
+        short = f"; an id prefix needs at least {MIN_PREFIX} characters" if len(query) < MIN_PREFIX else ""
+        raise RunNotFound(f"No run has the id or name {query!r}{short} (`python -m mnistlab runs` lists them).")
+
     def find_run(self, query: str) -> Run:
-        """A run by id, id prefix, or exact name (the newest of that name)."""
-        runs = self.list_runs().runs
-        for run in runs:
-            if run.run_id == query:
-                return run
-        matches = [run for run in runs if run.run_id.startswith(query)] or \
-                  [run for run in runs if run.name == query]
-        if not matches:
-            raise RunNotFound(f"No run matches {query!r}; `python -m mnistlab runs` lists them.")
-        return matches[0]
+        """The run a user names (see `resolve`)."""
+        return self.load(self.resolve(query))
 
     def find_completed(self, experiment: Experiment, runs: list[Run] | None = None) -> Run | None:
         """The newest completed or diverged run with exactly this spec (for resumable reproduction)."""
@@ -186,6 +237,13 @@ class RunStore:
             if run.status in ("completed", "diverged") and run.experiment.to_dict() == wanted:
                 return run
         return None
+
+    def _folder_names(self) -> list[str]:
+        """Every run folder's name (its run id), newest first."""
+        if not self.runs_dir.is_dir():
+            return []
+        return sorted((f.name for f in self.runs_dir.iterdir() if f.is_dir() and not f.name.startswith(".")),
+                      reverse=True)
 
     def _folder(self, run_id: str) -> Path:
         if not re.fullmatch(r"[\w.-]+", run_id or "") or run_id.startswith("."):
@@ -206,15 +264,23 @@ class RunStore:
 
 
 def _parse_run(folder: Path) -> tuple[dict, Experiment, dict | None]:
+    """A run folder's files, each checked for the shape every reader relies on."""
+    skipped = f"Run folder {folder.name} skipped:"
     info = _read_json(folder / "run.json")
+    if not isinstance(info, dict):
+        raise StoreError(f"{skipped} run.json is a JSON {type(info).__name__}, not an object.")
+    if not isinstance(info.get("status"), str):
+        raise StoreError(f"{skipped} run.json has no status.")
+    if not isinstance(info.get("name", ""), str):
+        raise StoreError(f"{skipped} run.json's name is not text.")
     try:
         experiment = Experiment.from_dict(_read_json(folder / "spec.json"))
         validate(experiment)
-    except SpecError as err:
-        raise StoreError(f"Run folder {folder.name} skipped: spec.json is invalid ({err}).") from None
-    if not isinstance(info.get("status"), str):
-        raise StoreError(f"Run folder {folder.name} skipped: run.json has no status.")
+    except (SpecError, TypeError, ValueError, AttributeError, KeyError) as err:
+        raise StoreError(f"{skipped} spec.json is invalid ({err}).") from None
     metrics = _read_json(folder / "metrics.json") if (folder / "metrics.json").exists() else None
+    if metrics is not None and (problem := metrics_problem(metrics)):
+        raise StoreError(f"{skipped} metrics.json {problem}.")
     return info, experiment, metrics
 
 
@@ -326,6 +392,38 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise StoreError(f"Cannot write {path}: {err.strerror or err}.") from None
 
 
+def _check_model_archive(path: Path) -> None:
+    """Refuse a model file whose entries would unpack past MODEL_ENTRY_LIMITS, before Keras reads any of it:
+    a config.json padded to 2 GiB zips to 2 MB (under Keras's own zip-bomb floor) and took 4.8 GB to load."""
+    refused = f"The model file {path} could not be loaded safely"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as err:
+        raise StoreError(f"{refused} (not a Keras archive: {_first_line(err)}).") from None
+    for entry in entries:
+        limit = MODEL_ENTRY_LIMITS.get(entry.filename, MODEL_ENTRY_LIMITS["other"])
+        if entry.file_size > limit:
+            raise StoreError(f"{refused} ({entry.filename} would unpack to {entry.file_size:,} bytes, over the "
+                             f"limit of {limit:,}).")
+    if len(entries) > 100:
+        raise StoreError(f"{refused} ({len(entries)} entries; a Keras model has a handful).")
+
+
+@contextmanager
+def _locked(folder: Path):
+    """The run's lock (an advisory lock on its .lock file), held across processes."""
+    try:
+        fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as err:
+        raise StoreError(f"Cannot lock run {folder.name}: {err.strerror or err}.") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def _read_json(path: Path):
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -344,16 +442,18 @@ def _owner() -> dict:
 
 def _owner_alive(info: dict) -> bool:
     pid = info.get("pid")
-    if not isinstance(pid, int):
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
         return False
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError, ValueError):  # gone, or no pid this OS can have
         return False
     except PermissionError:
         pass
     started = info.get("pid_started")
-    return started is None or _process_start(pid) == started
+    if started is None:  # a live pid we cannot tell apart from a reused one: ours record the start where it exists
+        return _process_start(os.getpid()) is None
+    return _process_start(pid) == started
 
 
 def _process_start(pid: int) -> int | None:
@@ -363,6 +463,11 @@ def _process_start(pid: int) -> int | None:
     except OSError:
         return None
     return int(stat.rsplit(")", 1)[1].split()[19])
+
+
+def _listed(run_ids: list[str], most: int = 5) -> str:
+    more = f" and {len(run_ids) - most} more" if len(run_ids) > most else ""
+    return ", ".join(run_ids[:most]) + more
 
 
 def _slug(name: str) -> str:

@@ -21,7 +21,7 @@ import numpy as np
 from . import backend
 from .data import load_mnist_float
 from .metrics import evaluate_predictions
-from .spec import Experiment, validate
+from .spec import Experiment, memory_estimate, validate
 
 COMPLETED, STOPPED, DIVERGED, FAILED = "completed", "stopped", "diverged", "failed"
 DIVERGENCE_FACTOR = 10
@@ -129,7 +129,8 @@ def train(experiment: Experiment, observers=(), stop: StopSignal | None = None, 
                   validation_split=config.validation_split, callbacks=_callbacks(experiment, bridge),
                   verbose=verbose)
         status = bridge.outcome()
-        metrics = evaluate_predictions(predict_probabilities(model, x_test), y_test)
+        batch = memory_estimate(experiment).evaluation_batch  # a wide layer's maps must fit the budget
+        metrics = evaluate_predictions(predict_probabilities(model, x_test, batch), y_test)
     except Exception as err:
         result = TrainResult(FAILED, model, bridge.history, None, time.perf_counter() - started,
                              message=f"{type(err).__name__}: {err}", epochs_run=len(bridge.history["epochs"]))

@@ -1,5 +1,8 @@
 """End to end in a real browser: build, train live, compare, draw — Debian's Chromium driven by Playwright.
 
+Along the way: a run name of Markdown and HTML shows as plain text everywhere, no page asks any host but
+the dashboard's own, and the server never loads TensorFlow.
+
 Screenshots of each page land in artifacts/ (not committed).
 """
 
@@ -11,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
+from mnistlab.store import RunStore
 from launch import CHROMIUM, CHROMIUM_ARGS, READY, children, start_server, stop_server
 
 ARTIFACTS = REPO / "artifacts"
@@ -47,7 +51,10 @@ def _set_number(page, label, value):
     _settle(page)
 
 
-def test_build_train_compare_draw(server):
+HOSTILE = "[click](https://evil.example/) ![x](https://evil.example/x.png) <b>bold</b>"
+
+
+def test_build_train_compare_draw(server, store_home):
     from playwright.sync_api import expect, sync_playwright
 
     process, url = server
@@ -56,6 +63,8 @@ def test_build_train_compare_draw(server):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
         page.set_default_timeout(60_000)
+        requests, url_prefix = [], url + "/"
+        page.on("request", lambda request: requests.append(request.url))  # every page must be offline-safe
 
         # Build: a small CNN on a slice of MNIST, one epoch.
         page.goto(url)
@@ -82,11 +91,19 @@ def test_build_train_compare_draw(server):
         _settle(page)
         _shot(page, "train-done")
 
-        # Compare: the run is in the table and the accuracy chart.
+        # A student renames the run to Markdown and HTML: every page shows it as the characters typed.
+        run_id = RunStore(store_home).list_runs().runs[0].run_id
+        RunStore(store_home).rename(run_id, HOSTILE)
+        page.reload()
+        _settle(page)
+        expect(page.get_by_text(f"Last run: {HOSTILE}").first).to_be_visible()
+
+        # Compare: the run is in the table and the accuracy chart, its name plain text in both.
         page.get_by_role("link", name="Compare").click()
         _settle(page)
         expect(page.get_by_text("Compare runs").first).to_be_visible()
-        expect(page.locator("svg text", has_text="Browser CNN").first).to_be_visible()
+        expect(page.locator("svg text", has_text="<b>bold</b>").first).to_be_visible()
+        expect(page.get_by_text(f"Yes, delete {HOSTILE}").first).to_be_visible()
         _shot(page, "compare")
 
         # Results for it.
@@ -116,7 +133,10 @@ def test_build_train_compare_draw(server):
         _settle(page)
         expect(page.get_by_text("The course report, reproduced").first).to_be_visible()
         _shot(page, "report")
+        assert page.locator("a[href*='evil.example'], img[src*='evil.example']").count() == 0
         browser.close()
+    foreign = [url for url in requests if not url.startswith((url_prefix, "data:", "blob:"))]
+    assert not foreign, f"the dashboard asked other hosts: {foreign[:5]}"
     assert not _tensorflow_loaded(process.pid), "the server imported TensorFlow (Streamlit then clears Keras's " \
                                                 "session after every script run)"
     assert any(_tensorflow_loaded(child) for child in children(process.pid)), "the predictions came from elsewhere"

@@ -82,3 +82,14 @@ def test_accuracy_bars_zoom_past_a_diverged_run():
     assert fig.layout.xaxis.range[0] == 0.88  # the working run (and a 0.9 floor) sets the scale, not 0.19
     assert [a.text for a in fig.layout.annotations] == ["◀ off the scale"]
     assert list(fig.data[0].y) == ["MLP 9 · 0.1875", "CNN 5 · 0.9917"]
+
+
+def test_user_names_are_plain_text_and_cannot_squeeze_the_bars():
+    """Plotly renders <a>, <b> and <br> in labels: a run name is escaped, and cut on a bar chart's axis."""
+    long_name = "<br>" * 60
+    fig = charts.accuracy_bars(['<a href="https://evil.example/">x</a>', long_name], [0.9, 0.95], tags=["a", "b"])
+    labels = list(fig.data[0].y)
+    assert labels[0].startswith('&lt;a href="https://evil.example/"&gt;x&lt;/a&gt; · a')
+    assert len(labels[1]) < 120 and labels[1].endswith("… · b · 0.9500")
+    curves = charts.compare_curves({"<b>bold</b>": [{"epoch": 1, "val_accuracy": 0.9}]})
+    assert curves.data[0].name == "&lt;b&gt;bold&lt;/b&gt;"

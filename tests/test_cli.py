@@ -94,9 +94,9 @@ def test_predict_bad_files_are_one_sentence(tmp_path, trained_store):
 
 @pytest.mark.parametrize("args,phrase", [
     (["train", "--preset", "MLP 99"], "No preset named 'MLP 99'"),
-    (["show", "nope"], "No run matches 'nope'"),
+    (["show", "nope"], "No run has the id or name 'nope'"),
     (["train", "--preset", "MLP 1", "--epochs", "0"], "epochs must be a whole number from 1 to 1000"),
-    (["delete", "nope", "--yes"], "No run matches"),
+    (["delete", "nope", "--yes"], "No run has the id or name 'nope'"),
 ])
 def test_errors_are_sentences_with_exit_code(args, phrase, capsys):
     assert main(args) == 2

@@ -169,7 +169,7 @@ def test_compare_lists_runs_and_manages_them(home_with_run, store_home):
     at.button(key="compare_rename").click().run()
     assert list(_frame(at, "layers")["name"]) == ["Renamed CNN"]
     assert at.button(key="compare_delete").disabled
-    at.checkbox(key="compare_confirm").check().run()
+    at.checkbox(key=f"compare_confirm_{home_with_run}").check().run()
     at.button(key="compare_delete").click().run()
     _no_exceptions(at)
     assert not (store_home / "runs" / home_with_run).exists()
@@ -184,6 +184,29 @@ def test_compare_skips_a_corrupt_run_with_a_warning(home_with_run, store_home):
     _no_exceptions(at)
     assert any("broken" in w.value and "truncated" in w.value for w in at.warning)
     assert len(_frame(at, "layers")) == 1
+    assert at.button(key="compare_delete_broken").disabled  # a broken run can be deleted, once confirmed
+    at.checkbox(key=f"compare_confirm_broken_{broken.name}").check().run()
+    at.button(key="compare_delete_broken").click().run()
+    _no_exceptions(at)
+    assert not broken.exists() and (store_home / "runs" / home_with_run).exists()
+
+
+def test_a_delete_confirmation_belongs_to_one_run(home_with_run, store_home):
+    """Ticking "Yes, delete A" then choosing B leaves B's Delete disabled (issue 10, item 2)."""
+    import json
+
+    source = store_home / "runs" / home_with_run
+    other = source.with_name(f"{home_with_run}-b")
+    shutil.copytree(source, other)
+    (other / "run.json").write_text(json.dumps(dict(json.loads((other / "run.json").read_text()), run_id=other.name)))
+    at = _app("compare")
+    first = at.selectbox(key="compare_target").value
+    at.checkbox(key=f"compare_confirm_{first}").check().run()
+    assert not at.button(key="compare_delete").disabled
+    second = next(rid for rid in (home_with_run, other.name) if rid != first)
+    at.selectbox(key="compare_target").set_value(second).run()
+    assert at.button(key="compare_delete").disabled
+    _no_exceptions(at)
 
 
 def test_report_page_lists_the_fifteen_experiments():

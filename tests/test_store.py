@@ -16,7 +16,8 @@ def _finished_run(store, name="Tiny", status="completed", accuracy=0.9):
     folder = store.runs_dir / run_id
     store.update(run_id, status=status, epochs_run=1, train_seconds=1.5)
     write_json(folder / "metrics.json", {"accuracy": accuracy, "keras_precision": 0.9, "keras_recall": 0.8,
-                                         "macro_f1": 0.85})
+                                         "macro_f1": 0.85, "per_class_accuracy": [accuracy] * 10,
+                                         "confusion_matrix": [[0] * 10] * 10, "mistakes": []})
     (folder / "model.keras").write_bytes(b"placeholder: these tests never load it")
     return run_id
 

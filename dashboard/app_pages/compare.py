@@ -2,12 +2,19 @@
 
 import charts
 from callbacks import delete_run, rename_run
-from common import go_to_results, show_warnings, st, store
+from common import go_to_results, md, show_warnings, st, store
 from mnistlab.store import runs_table
 
 st.title("Compare runs")
 listing = store().list_runs()
 show_warnings(listing.warnings)
+if listing.unreadable:
+    with st.expander(f"Delete an unreadable run folder ({len(listing.unreadable)})", icon=":material/delete:"):
+        broken = st.selectbox("Unreadable run folder", listing.unreadable, key="compare_broken")
+        confirm_key = f"compare_confirm_broken_{broken}"
+        sure = st.checkbox(f"Yes, delete the folder {broken} and its files", key=confirm_key)
+        st.button("Delete folder", key="compare_delete_broken", disabled=not sure, on_click=delete_run,
+                  args=(broken, confirm_key))
 table = runs_table(listing)
 if table.empty:
     st.info("No runs yet. Train one from the Build page.", icon=":material/construction:")
@@ -39,9 +46,9 @@ st.caption("Select rows in the table to compare them below" + (" (showing the ne
 
 if chosen:
     finished = table[table["accuracy"].notna()]
-    st.plotly_chart(charts.accuracy_bars(list(finished["name"] + " · " + finished["run_id"].str[:15]),
-                                         list(finished["accuracy"]),
-                                         [None if v != v else v for v in finished["report_accuracy"]]),
+    st.plotly_chart(charts.accuracy_bars(list(finished["name"]), list(finished["accuracy"]),
+                                         [None if v != v else v for v in finished["report_accuracy"]],
+                                         tags=list(finished["run_id"].str[:15])),
                     key="compare_accuracy", width="stretch")
     labels = {run.run_id: f"{run.name} · {run.run_id[:15]}" for run in chosen}
     left, right = st.columns(2)
@@ -65,5 +72,7 @@ new_name = c1.text_input("New name", key="compare_new_name", placeholder=by_id[t
 c2.button("Rename", key="compare_rename", disabled=not new_name.strip(), on_click=rename_run, args=(target,))
 if c3.button("Open in Results", key="compare_open", disabled=not by_id[target].metrics):
     go_to_results(target)
-confirm = st.checkbox(f"Yes, delete {by_id[target].name} ({target}) and its files", key="compare_confirm")
-st.button("Delete run", key="compare_delete", disabled=not confirm, type="primary", on_click=delete_run, args=(target,))
+confirm_key = f"compare_confirm_{target}"  # a confirmation belongs to one run
+confirm = st.checkbox(f"Yes, delete {md(by_id[target].name)} ({target}) and its files", key=confirm_key)
+st.button("Delete run", key="compare_delete", disabled=not confirm, type="primary", on_click=delete_run,
+          args=(target, confirm_key))

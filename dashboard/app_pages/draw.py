@@ -3,7 +3,8 @@
 import pandas as pd
 
 import charts
-from common import predictor, runs_with_models, show_warnings, st, store, worker
+from callbacks import mark_draw_model_chosen
+from common import md, predictor, runs_with_models, show_warnings, st, store, worker
 from mnistlab.preprocess import preprocess_steps
 from mnistlab.presets import QUICK_CNN
 from mnistlab.store import StoreError
@@ -27,7 +28,7 @@ if not runs:
         if snap is not None or training.queued():
             st.session_state["draw_waiting"] = True
             fraction = snap.fraction if snap else 0.0
-            st.progress(fraction, text=f"Training {snap.name if snap else '…'} — {fraction:.0%}")
+            st.progress(fraction, text=f"Training {md(snap.name) if snap else '…'} — {fraction:.0%}")
             return
         if st.session_state.pop("draw_waiting", False):
             st.rerun(scope="app")
@@ -39,12 +40,16 @@ if not runs:
     st.stop()
 
 by_id = {run.run_id: run for run in runs}
-if st.session_state.get("draw_model") not in by_id:
-    st.session_state["draw_model"] = runs[0].run_id
+broken = predictor().known_broken()
+chosen = st.session_state.get("draw_model")
+if chosen not in by_id or (chosen in broken and not st.session_state.get("draw_model_chosen")):
+    # the default is the most accurate model that loads; a model the user picked stays picked
+    st.session_state["draw_model"] = next((run.run_id for run in runs if run.run_id not in broken), runs[0].run_id)
 left, right = st.columns([1, 1], gap="large")
 with left:
     labels = {rid: f"{run.name} · {run.metrics['accuracy']:.2%} · {rid[:15]}" for rid, run in by_id.items()}
-    run_id = st.selectbox("Model", list(by_id), key="draw_model", format_func=labels.get)
+    run_id = st.selectbox("Model", list(by_id), key="draw_model", format_func=labels.get,
+                          on_change=mark_draw_model_chosen)
     from streamlit_drawable_canvas import st_canvas
 
     generation = st.session_state.setdefault("draw_generation", 0)
@@ -59,6 +64,8 @@ image = canvas.image_data if canvas is not None else None
 steps = preprocess_steps(image) if image is not None else None
 prediction = predictor().answers([by_id[run_id]], steps)[run_id] if steps is not None else None
 if isinstance(prediction, StoreError):
+    if not st.session_state.get("draw_model_chosen") and any(r.run_id not in predictor().known_broken() for r in runs):
+        st.rerun()  # the default model does not load: the next run picks another
     st.error(str(prediction), icon=":material/warning:")
     st.stop()
 

@@ -3,7 +3,7 @@
 from functools import partial
 
 import charts
-from common import STATUS_ICONS, clock, go_to_results, shared_figure, st, store, worker
+from common import STATUS_ICONS, clock, go_to_results, md, shared_figure, st, store, worker
 
 OUTCOME_SENTENCES = {
     "completed": "Training completed.",
@@ -18,7 +18,7 @@ training = worker()
 
 
 def _live_panel(snap) -> None:
-    st.subheader(f"Training {snap.name}")
+    st.subheader(f"Training {md(snap.name)}")
     if snap.status == "starting":
         st.progress(0.0, text="Preparing data and building the model…")
     else:
@@ -46,7 +46,7 @@ def _queue_panel() -> None:
         st.markdown("**Waiting in line** (one run trains at a time)")
         for run_id, name in queued:
             cols = st.columns([4, 1])
-            cols[0].markdown(f":material/hourglass_top: {name} · {run_id}")
+            cols[0].markdown(f":material/hourglass_top: {md(name)} · {run_id}")
             cols[1].button("Remove", key=f"train_dequeue_{run_id}", on_click=training.stop, args=(run_id,))
 
 
@@ -58,8 +58,10 @@ def _last_run_panel() -> None:
     if run is None:
         st.info("Nothing is training. Build a network and press Train, or pick a preset in Build.", icon=":material/construction:")
         return
-    st.subheader(f"{STATUS_ICONS.get(run.status, '')} Last run: {run.name}")
+    st.subheader(f"{STATUS_ICONS.get(run.status, '')} Last run: {md(run.name)}")
     sentence = OUTCOME_SENTENCES.get(run.status, f"Status: {run.status}.")
+    if run.status == "interrupted" and "started" not in run.info:
+        sentence = "This run was queued but never started: the process that queued it ended first."
     message = run.info.get("message")
     if run.status == "diverged":
         st.error(f"{sentence} {message} Lower the learning rate (the report's MLP 9 used Adam at 0.2; "
