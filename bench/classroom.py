@@ -1,18 +1,18 @@
 """A class on one server: CPU per drawing, CPU per open Train tab, and eight students drawing at once.
 
 Server CPU is read from /proc (utime + stime) around each step, while headless Chromium drives the
-pages; "server + predictions" adds the prediction process (dashboard/prediction_process.py), which
-does the model work the server used to do itself. Baselines in the same run:
+pages; the prediction process (dashboard/prediction_process.py), which does the model work the
+server used to do itself, is counted beside it. A run (CNN 4, 10,000 images) trains throughout,
+as in a lesson. In this order:
 
-1. Drawing: the Draw page with 9 trained models against bench/minimal_canvas.py (the same canvas
-   component, a Clear button and no model), taking turns, one drawing each. A cycle is what a
-   student does: draw a digit (one stroke, the rerun that reads it), then press Clear (a rerun).
-   Latency is mouse-up → the prediction's text visible in the browser.
-2. Train tabs: the server's CPU over a window while a run trains, with no Train tab open and with
-   --tabs tabs open on Train; the difference per tab, as a share of one core.
+1. Train tabs: the server's CPU over a window with no Train tab open and with --tabs tabs open on
+   Train (before any drawing); the difference per tab, as a share of one core.
+2. Drawing: the Draw page with 9 trained models against bench/minimal_canvas.py (the same canvas
+   component, a Clear button and no model), taking turns. CPU of one drawing (the stroke's rerun)
+   and of the Clear that follows; latency is mouse-up → the prediction's text visible.
 3. A class in miniature: --students browser contexts on Draw, each drawing a digit every 3 s for
-   --seconds while the same run trains; p50/p95 latency, and the run's epoch time beside the epoch
-   time with no browser open (throughput ratio).
+   --seconds; p50/p95 latency, and the run's epoch time beside its epoch time with no browser
+   open (measured after part 1): the training's throughput ratio.
 
 Then the students one server can take, from the measured cost of a drawing.
 
@@ -58,6 +58,35 @@ def prediction_process(server: int) -> int | None:
     return None
 
 
+ROLES = ("server", "prediction process", "training process", "browser")
+
+
+def cpu_by_role(server: int) -> dict[str, float]:
+    """CPU seconds so far of the server, its two child processes, and every Chromium process."""
+    totals = dict.fromkeys(ROLES, 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid = int(stat.parent.name)
+            command = (stat.parent / "cmdline").read_bytes()
+            seconds = cpu_seconds(pid)
+        except (OSError, ValueError, IndexError):
+            continue
+        role = ("server" if pid == server else "prediction process" if b"prediction_process" in command
+                else "training process" if b"trainer_process" in command else "browser" if b"chromium" in command
+                else None)
+        if role:
+            totals[role] += seconds
+    return totals
+
+
+async def shares_during(server: int, work) -> tuple[dict[str, float], object]:
+    """Each role's share of a core while `work` runs (the browsers' own processes included), and its result."""
+    start, before = time.perf_counter(), cpu_by_role(server)
+    result = await work
+    after, elapsed = cpu_by_role(server), time.perf_counter() - start
+    return {role: max(0.0, after[role] - before[role]) / elapsed for role in ROLES}, result
+
+
 def cpu_of(server: int) -> tuple[float, float]:
     """(the server's CPU seconds, the prediction process's) so far."""
     child = prediction_process(server)
@@ -91,7 +120,16 @@ async def open_draw(browser, url: str, dashboard: bool):
     if dashboard:
         await page.get_by_role("link", name="Draw").click()
         await settle(page)
+    await canvas_ready(page)
     return page
+
+
+async def canvas_ready(page) -> None:
+    """Wait for one canvas, mounted: a stroke on a canvas still mounting selects the page's text instead."""
+    from playwright.async_api import expect
+
+    await expect(page.locator("canvas.upper-canvas")).to_have_count(1, timeout=120_000)
+    await page.wait_for_timeout(500)
 
 
 async def draw(page, shape: list[tuple[int, int]]) -> float:
@@ -113,6 +151,7 @@ async def clear(page) -> None:
     await page.get_by_role("button", name="Clear").click()
     await page.get_by_text("Draw a digit on the canvas").first.wait_for()
     await settle(page)
+    await canvas_ready(page)
 
 
 async def draw_and_clear(page, shape) -> float:
@@ -179,6 +218,7 @@ async def train_tab_cost(browser, server: int, url: str, tabs: int, window: floa
     pages = []
     for _ in range(tabs):
         page = await browser.new_page(viewport={"width": 1280, "height": 720})
+        page.set_default_timeout(120_000)
         await page.goto(url)
         await settle(page)
         await page.get_by_role("link", name="Train").click()
@@ -205,17 +245,31 @@ async def epochs_during(home: str, work) -> list[float]:
     return epochs_so_far(home)[before + 1:]  # the first one had started before
 
 
-async def student(browser, url: str, number: int, seconds: float, latencies: list[float]) -> None:
+async def student(browser, url: str, number: int, seconds: float, latencies: list[float | None]):
+    """Draw a digit every 3 s; a drawing with no answer within 30 s counts as None, and the page is reloaded."""
+    from playwright.async_api import TimeoutError
+
     page = await open_draw(browser, url, dashboard=True)
+    page.set_default_timeout(30_000)
     await asyncio.sleep(number * 3 / 8)  # spread the class over the 3-s beat
     deadline = time.perf_counter() + seconds
     i = number
     while time.perf_counter() < deadline:
         beat = time.perf_counter()
-        latencies.append(await draw_and_clear(page, SHAPES[i % len(SHAPES)]))
+        try:
+            latencies.append(await draw_and_clear(page, SHAPES[i % len(SHAPES)]))
+        except TimeoutError:
+            latencies.append(None)
+            await page.reload()
+            await settle(page)
+            await canvas_ready(page)
         i += 1
         await asyncio.sleep(max(0.0, 3 - (time.perf_counter() - beat)))
-    await page.close()
+    return page  # closed by the caller once the CPU has been read: a closed tab takes its CPU time along
+
+
+async def gather_into(results: list, coroutines) -> None:
+    results.extend(await asyncio.gather(*coroutines))
 
 
 def ms(values: list[float]) -> str:
@@ -234,32 +288,34 @@ async def main_async(args) -> None:
             async with async_playwright() as p:
                 browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 servers = {"Draw page": (dashboard, dashboard_url), "minimal canvas page": (minimal, minimal_url)}
+                await start_training(browser, dashboard_url, epochs=1000)
+                idle, watched = await train_tab_cost(browser, dashboard.pid, dashboard_url, args.tabs, args.window)
+                quiet_shares, quiet = await shares_during(dashboard.pid, epochs_during(home, asyncio.sleep(
+                    args.seconds / 2)))
                 cost = await drawing_cost(browser, servers, args.drawings)
                 child = prediction_process(dashboard.pid)
                 rss = (rss_bytes(dashboard.pid), rss_bytes(child) if child else 0, rss_bytes(minimal.pid))
                 stop_server(minimal)
-
-                await start_training(browser, dashboard_url, epochs=1000)
-                idle, watched = await train_tab_cost(browser, dashboard.pid, dashboard_url, args.tabs, args.window)
-
-                quiet = await epochs_during(home, asyncio.sleep(args.seconds / 2))
-                latencies: list[float] = []
-                busy = await epochs_during(home, asyncio.gather(
-                    *(student(browser, dashboard_url, n, args.seconds, latencies) for n in range(args.students))))
+                latencies: list[float | None] = []
+                pages = []
+                class_shares, busy = await shares_during(dashboard.pid, epochs_during(home, gather_into(pages, (
+                    student(browser, dashboard_url, n, args.seconds, latencies) for n in range(args.students)))))
+                for page in pages:
+                    await page.close()
                 await browser.close()
         finally:
             stop_server(dashboard)
             stop_server(minimal)
-    report(args, cost, rss, idle, watched, quiet, busy, latencies)
+    report(args, cost, rss, idle, watched, quiet, busy, latencies, quiet_shares, class_shares)
 
 
-def report(args, cost, rss, idle, watched, quiet, busy, latencies) -> None:
+def report(args, cost, rss, idle, watched, quiet, busy, latencies, quiet_shares, class_shares) -> None:
     mean = lambda v: sum(v) / len(v)  # noqa: E731
     draw, floor = cost["Draw page"], cost["minimal canvas page"]
     server, predict, baseline = mean(draw["server"]), mean(draw["predict"]), mean(floor["server"])
-    print(f"machine: {machine()}")
-    print(f"1. one drawing (the stroke's rerun), {args.drawings} drawings on each page, taking turns; "
-          f"{args.models} models on the Draw page:")
+    print(f"machine: {machine()}; the browsers run on the same two cores (in a class, on the students' machines)")
+    print(f"1. one drawing (the stroke's rerun), {args.drawings} drawings on each page, taking turns, while the "
+          f"run trains; {args.models} models on the Draw page:")
     print(f"   Draw page: server {server:.3f} CPU-s, prediction process {predict:.3f} CPU-s; "
           f"mouse-up → prediction {ms(draw['latency'])}; Clear's rerun {mean(draw['clear']):.3f} CPU-s")
     print(f"   minimal canvas page: server {baseline:.3f} CPU-s; mouse-up → text {ms(floor['latency'])}; "
@@ -271,13 +327,25 @@ def report(args, cost, rss, idle, watched, quiet, busy, latencies) -> None:
     print(f"2. server CPU while a run trains: no Train tab open {idle:.1%} of a core, {args.tabs} Train tabs "
           f"{watched:.1%}: {(watched - idle) / args.tabs:.1%} of a core per open Train tab "
           f"({args.window:.0f}-s windows)")
+    answered = [latency for latency in latencies if latency is not None]
     print(f"3. {args.students} students drawing every 3 s for {args.seconds:.0f} s while the run trains: "
-          f"{len(latencies)} drawings, mouse-up → prediction {ms(latencies)}")
+          f"{len(latencies)} drawings, {len(latencies) - len(answered)} with no answer within 30 s; "
+          f"mouse-up → prediction {ms(answered) if answered else '—'}")
     if quiet and busy:
         print(f"   epoch time with no browser open {median(quiet):.2f} s ({len(quiet)} epochs), with the class "
-              f"{median(busy):.2f} s ({len(busy)} epochs): throughput ratio {median(quiet) / median(busy):.2f}")
+              f"{median(busy):.2f} s ({len(busy)} epochs): throughput ratio {median(quiet) / median(busy):.2f}, "
+              f"the browsers included")
     else:
         print("   (no whole epoch in one of the windows: use a longer --seconds)")
+    share = lambda shares: ", ".join(f"{role} {shares[role]:.0%}" for role in ROLES)  # noqa: E731
+    print(f"   CPU, share of one core: with no browser open: {share(quiet_shares)}")
+    print(f"   CPU, share of one core: during the class: {share(class_shares)}")
+    ours = class_shares["server"] + class_shares["prediction process"]
+    alone = quiet_shares["training process"]
+    cores = os.cpu_count() or 2
+    print(f"   with the browsers on the students' machines, training would keep {min(1.0, (cores - ours) / alone):.2f} "
+          f"of its throughput here: it used {alone:.2f} cores alone, the server and predictions take {ours:.2f} "
+          f"of the {cores}")
     cycle = server + predict + mean(draw["clear"])  # a student's drawing and Clear, everything we run
     print("   what one server can take, each student drawing a digit (and pressing Clear) every 10 s, one core "
           "left to training, Streamlit's Python on one core at a time:")
