@@ -1,7 +1,8 @@
 """Server memory: RSS of the dashboard's process after each trained run and a visit to every page.
 
 The server trains in a child process (dashboard/trainer_process.py), replaced whenever it has
-grown by worker.RECYCLE_GROWTH; the child's RSS is reported beside the server's.
+grown by worker.RECYCLE_GROWTH, and predicts in another (dashboard/prediction_process.py); both
+children's RSS is reported beside the server's.
 
 Each round, in headless Chromium: build a small CNN (CNN 4 on a 10,000-image slice, 1 epoch), train
 it, wait for it to complete, open Results, Compare, Draw (with a drawing, which loads models) and
@@ -19,10 +20,16 @@ from __future__ import annotations
 import argparse
 import re
 import tempfile
+from pathlib import Path
 
 from common import machine
 
 from launch import CHROMIUM, CHROMIUM_ARGS, READY, children, rss_bytes, start_server, stop_server
+
+
+def role(pid: int) -> str:
+    command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    return "prediction process" if b"prediction_process" in command else "training process"
 
 
 def settle(page):
@@ -90,9 +97,8 @@ def main() -> None:
             for number in range(1, args.runs + 1):
                 one_round(page, url, number, pages)
                 readings.append((f"after run {number} + every page", rss_bytes(process.pid)))
-                trainer = ", ".join(f"{rss_bytes(child) / 2**20:,.0f} MiB" for child in children(process.pid))
-                print(f"{readings[-1][0]}: server {readings[-1][1] / 2**20:,.0f} MiB; training process {trainer}",
-                      flush=True)
+                kids = "; ".join(f"{role(child)} {rss_bytes(child) / 2**20:,.0f} MiB" for child in children(process.pid))
+                print(f"{readings[-1][0]}: server {readings[-1][1] / 2**20:,.0f} MiB; {kids}", flush=True)
             for number in range(1, args.sessions + 1):  # a class: every student's tab stays open
                 session = browser.new_page(viewport={"width": 1400, "height": 1000})
                 session.goto(url)
