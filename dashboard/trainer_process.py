@@ -60,12 +60,8 @@ class EventWriter(TrainingObserver):
         self.send("run_ended", status=result.status, message=result.message, rss=rss_bytes())
 
 
-NICENESS = 10  # below the server and the prediction process: a drawing waits for no epoch
-
-
 def main() -> None:
     die_with_parent()
-    os.nice(NICENESS)
     events = os.fdopen(int(os.environ["MNISTLAB_EVENTS_FD"]), "w", buffering=1)
     writer = EventWriter(events)
     current = {"stop": StopSignal()}

@@ -13,6 +13,7 @@ SMOKE_RUNS = {
     "train_throughput.py": (["--smoke"], "added work per epoch"),
     "load_mnist.py": (["--repeats", "2"], "warm"),
     "first_point.py": (["--repeats", "1"], "submit → first live batch point"),
+    "classroom.py": (["--smoke"], "per open Train tab"),
 }
 
 
