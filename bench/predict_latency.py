@@ -1,9 +1,10 @@
 """Drawing → probabilities: canvas_to_mnist + one inference, on 200 varied 280×280 RGBA canvases.
 
-Timed as the Draw page does it (through the server's prediction thread, dashboard/predictor.py,
-with the model loaded from the store) and as a direct call of `predict_drawing`, which shows
-what the thread hop costs. Baseline in the same run: Keras's `model.predict` on one
-already-preprocessed image, the call a notebook would make. The model is the report's CNN 5
+Timed as the Draw page does it (preprocessing in the caller, then the prediction process,
+dashboard/predictor.py, with the model loaded from the store) and as a direct call of
+`predict_drawing` in the caller's process, which shows what the hop to the other process
+costs. Baseline in the same run: Keras's `model.predict` on one already-preprocessed image,
+the call a notebook would make. The model is the report's CNN 5
 architecture (inference time does not depend on the weights). Drawings are real MNIST test
 digits scaled to random sizes and placed at random positions, with both canvas conventions
 (opaque white, transparent).
@@ -80,9 +81,9 @@ def main() -> None:
         predictor.close()
     ms = lambda v: f"{v * 1000:.1f} ms"  # noqa: E731
     print(f"machine: {machine()}")
-    print(f"drawing → probabilities as the Draw page does it (prediction thread), {count} drawings: "
+    print(f"drawing → probabilities as the Draw page does it (prediction process), {count} drawings: "
           f"p50 {ms(median(ours))}, p95 {ms(percentile(ours, 95))}")
-    print(f"the same, called directly in the caller's thread: p50 {ms(median(direct))}, "
+    print(f"the same, called directly in the caller's process: p50 {ms(median(direct))}, "
           f"p95 {ms(percentile(direct, 95))}")
     print(f"baseline model.predict on one preprocessed image: p50 {ms(median(baseline))}, "
           f"p95 {ms(percentile(baseline, 95))}")
