@@ -4,7 +4,7 @@ import streamlit as st
 
 import common  # noqa: F401  (puts the repo root on sys.path)
 
-# An emoji icon: a material one here makes every browser fetch it from fonts.gstatic.com (classrooms are offline).
+# An emoji icon: a material one here makes every browser fetch it from Google's font servers (classrooms are offline).
 st.set_page_config(page_title="MNIST Lab", page_icon="✏️", layout="wide")
 
 pages = [

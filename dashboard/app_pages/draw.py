@@ -62,7 +62,11 @@ with left:
 
 image = canvas.image_data if canvas is not None else None
 steps = preprocess_steps(image) if image is not None else None
-prediction = predictor().answers([by_id[run_id]], steps)[run_id] if steps is not None else None
+try:
+    prediction = predictor().answers([by_id[run_id]], steps)[run_id] if steps is not None else None
+except StoreError as err:  # the prediction process itself could not start: say why
+    st.error(str(err), icon=":material/warning:")
+    st.stop()
 if isinstance(prediction, StoreError):
     if not st.session_state.get("draw_model_chosen") and any(r.run_id not in predictor().known_broken() for r in runs):
         st.rerun()  # the default model does not load: the next run picks another
@@ -88,7 +92,10 @@ if prediction is not None:
 
     st.subheader("Every model's answer")
     table = runs[:MAX_MODELS_IN_TABLE]
-    answers = predictor().answers(table, steps)  # one request for the whole table, after the chosen model's
+    try:
+        answers = predictor().answers(table, steps)  # one request for the whole table, after the chosen model's
+    except StoreError as err:
+        answers = dict.fromkeys((other.run_id for other in table), err)
     rows = []
     for other in table:
         guess = answers[other.run_id]
