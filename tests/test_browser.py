@@ -102,7 +102,7 @@ def test_build_train_compare_draw(server, store_home):
         page.get_by_role("link", name="Compare").click()
         _settle(page)
         expect(page.get_by_text("Compare runs").first).to_be_visible()
-        expect(page.locator("svg text", has_text="<b>bold</b>").first).to_be_visible()
+        expect(page.locator("svg text", has_text="[click](https://evil.example/) ![x]").first).to_be_visible()
         expect(page.get_by_text(f"Yes, delete {HOSTILE}").first).to_be_visible()
         _shot(page, "compare")
 
