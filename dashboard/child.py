@@ -18,6 +18,19 @@ def rss_bytes(pid: int | str = "self") -> int:
     return 0
 
 
+class GrowthWatch:
+    """A long-lived child's memory against its size after its first job. TensorFlow keeps a few MiB for every
+    model a process ever builds or loads, so a child that has grown past a limit is replaced while idle."""
+
+    def __init__(self):
+        self.baseline: int | None = None
+
+    def grown(self, rss: int, limit: int) -> bool:
+        if self.baseline is None:
+            self.baseline = rss
+        return rss > self.baseline + limit
+
+
 def die_with_parent() -> None:
     """Ask Linux to kill this process when its parent dies, so a killed server leaves no orphan behind."""
     try:

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from child import die_with_parent, rss_bytes  # noqa: E402
 from mnistlab import backend  # noqa: E402
-from mnistlab.store import RunStore, StoreError  # noqa: E402
+from mnistlab.store import RunStore, StoreError, file_stamp  # noqa: E402
 
 FAILED_LOADS_KEPT = 100
 BLANK = np.zeros((1, 28, 28, 1), np.float32)
@@ -53,7 +53,7 @@ class ModelCache:
 
     def model(self, run_id: str):
         """The run's model; raises StoreError with the store's sentence."""
-        stamp = self._stamp(run_id)
+        stamp = file_stamp(self.store.runs_dir / run_id / "model.keras")
         if stamp is None:  # gone or never saved: let the store say so in its own words
             return self.store.load_model(run_id)
         if run_id in self._models and self._models[run_id][0] == stamp:
@@ -79,13 +79,6 @@ class ModelCache:
 
     def loaded(self) -> list[str]:
         return list(self._models)
-
-    def _stamp(self, run_id: str) -> tuple | None:
-        try:
-            stat = (self.store.runs_dir / run_id / "model.keras").stat()
-        except (OSError, ValueError):
-            return None
-        return stat.st_mtime_ns, stat.st_size
 
 
 def answer(cache: ModelCache, request: dict) -> dict:

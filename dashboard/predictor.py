@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from child import GrowthWatch
 from mnistlab.predict import Prediction
 from mnistlab.preprocess import Steps, preprocess_steps
 from mnistlab.store import Run, RunStore, StoreError
@@ -48,7 +49,7 @@ class PredictionProcess:
                                         stdout=subprocess.DEVNULL, env=env, pass_fds=(theirs.fileno(),))
         theirs.close()
         self.connection = Connection(ours.detach())
-        self.baseline_rss: int | None = None
+        self.growth = GrowthWatch()  # from its size after its first answer
         self._ready: dict | None = None
 
     def wait_ready(self) -> None:
@@ -65,11 +66,6 @@ class PredictionProcess:
         self.wait_ready()
         self.connection.send(request)
         return self.connection.recv()
-
-    def grown_too_much(self, rss: int) -> bool:
-        if self.baseline_rss is None:
-            self.baseline_rss = rss
-        return rss > self.baseline_rss + RECYCLE_GROWTH
 
     def close(self) -> None:
         self.connection.close()  # the child leaves when its connection closes
@@ -146,7 +142,7 @@ class Predictor:
                 self._stop()
                 if attempt == 2:
                     raise StoreError("The prediction process stopped twice in a row; try again.") from None
-        if process.grown_too_much(reply.get("rss", 0)):
+        if process.growth.grown(reply.get("rss", 0), RECYCLE_GROWTH):
             self._stop()
             self._started()  # its replacement warms up while nobody waits
         return dict(reply, pid=process.process.pid)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
+from child import GrowthWatch
 from mnistlab.spec import Experiment, validate
 from mnistlab.store import INTERRUPTED, RunStore
 from mnistlab.train import BatchEnded, EpochEnded, RunStarted, TrainingObserver, eta_seconds
@@ -127,12 +128,7 @@ class TrainerProcess:
             code = self.process.wait()
             self.events.close()
             raise RuntimeError((ready or {}).get("message") or f"The training process exited with code {code}.")
-        self.baseline_rss: int | None = None  # after its first run
-
-    def grown_too_much(self, rss: int) -> bool:
-        if self.baseline_rss is None:
-            self.baseline_rss = rss
-        return rss > self.baseline_rss + RECYCLE_GROWTH
+        self.growth = GrowthWatch()  # from its size after its first run
 
     def send(self, order: dict) -> None:
         self.process.stdin.write(json.dumps(order) + "\n")
@@ -257,7 +253,7 @@ class TrainingWorker:
             kind = event.pop("type")
             if kind == "run_ended":
                 live.run_ended(SimpleNamespace(**event))
-                if self._trainer.grown_too_much(event["rss"]):
+                if self._trainer.growth.grown(event["rss"], RECYCLE_GROWTH):
                     self._recycle()
                 return
             _forward(live, kind, event, item.experiment)

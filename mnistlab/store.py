@@ -299,7 +299,7 @@ class _ParsedRuns:
         self._entries: OrderedDict[Path, tuple[tuple, tuple]] = OrderedDict()
 
     def get(self, folder: Path, parse):
-        stamps = tuple(_stamp(folder / name) for name in ("run.json", "spec.json", "metrics.json"))
+        stamps = tuple(file_stamp(folder / name) for name in ("run.json", "spec.json", "metrics.json"))
         with self._lock:
             entry = self._entries.get(folder)
             if entry is not None and entry[0] == stamps:
@@ -313,10 +313,12 @@ class _ParsedRuns:
         return parsed
 
 
-def _stamp(path: Path) -> tuple | None:
+def file_stamp(path: Path) -> tuple | None:
+    """What tells a file's new version from its old one (the store replaces files whole: a new inode),
+    or None when there is no such file."""
     try:
         stat = path.stat()
-    except OSError:
+    except (OSError, ValueError):
         return None
     return stat.st_ino, stat.st_size, stat.st_mtime_ns
 

@@ -51,6 +51,18 @@ def trained_store(tmp_path_factory, small_cnn, mnist_path):
     return home, run_id
 
 
+def copy_run(source: Path, runs_dir: Path, suffix: str) -> str:
+    """A copy of a run folder under a new id (its own id + "-suffix"): another run with the same model."""
+    import json
+    import shutil
+
+    folder = runs_dir / f"{source.name}-{suffix}"
+    shutil.copytree(source, folder)
+    info = json.loads((folder / "run.json").read_text())
+    (folder / "run.json").write_text(json.dumps(dict(info, run_id=folder.name)))
+    return folder.name
+
+
 def drawn_digit(index: int):
     """MNIST test digit `index` drawn black on white on a 280×280 RGBA canvas, and its label."""
     import numpy as np

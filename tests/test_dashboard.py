@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from conftest import REPO, drawn_digit
+from conftest import REPO, copy_run, drawn_digit
 
 APP = str(REPO / "dashboard" / "app.py")
 
@@ -193,17 +193,12 @@ def test_compare_skips_a_corrupt_run_with_a_warning(home_with_run, store_home):
 
 def test_a_delete_confirmation_belongs_to_one_run(home_with_run, store_home):
     """Ticking "Yes, delete A" then choosing B leaves B's Delete disabled (issue 10, item 2)."""
-    import json
-
-    source = store_home / "runs" / home_with_run
-    other = source.with_name(f"{home_with_run}-b")
-    shutil.copytree(source, other)
-    (other / "run.json").write_text(json.dumps(dict(json.loads((other / "run.json").read_text()), run_id=other.name)))
+    other = copy_run(store_home / "runs" / home_with_run, store_home / "runs", "b")
     at = _app("compare")
     first = at.selectbox(key="compare_target").value
     at.checkbox(key=f"compare_confirm_{first}").check().run()
     assert not at.button(key="compare_delete").disabled
-    second = next(rid for rid in (home_with_run, other.name) if rid != first)
+    second = next(rid for rid in (home_with_run, other) if rid != first)
     at.selectbox(key="compare_target").set_value(second).run()
     assert at.button(key="compare_delete").disabled
     _no_exceptions(at)
@@ -269,17 +264,11 @@ def test_draw_single_dot_gets_no_prediction(home_with_run):
 def test_draw_with_a_model_outside_the_table_loads_nothing_again(home_with_run, store_home):
     """The chosen model plus the table's models all stay loaded: with more runs than the table shows,
     choosing one outside it must not make every rerun reload every model."""
-    import json
-
+    from common import predictor
     from mnistlab.store import RunStore
 
-    source = store_home / "runs" / home_with_run
     for copy in range(9):
-        folder = source.with_name(f"{home_with_run}-{copy}")
-        shutil.copytree(source, folder)
-        info = json.loads((folder / "run.json").read_text())
-        (folder / "run.json").write_text(json.dumps(dict(info, run_id=folder.name)))
-    from common import predictor
+        copy_run(store_home / "runs" / home_with_run, store_home / "runs", str(copy))
 
     at = AppTest.from_file(APP, default_timeout=60)
     at.switch_page("app_pages/draw.py").run()

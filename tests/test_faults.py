@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, copy_run
 from test_cli import run_cli
 
 SPEC_HUGE = {"name": "Too big", "layers": [
@@ -268,17 +268,8 @@ def test_row14_training_writes_nowhere_but_mnistlab_home(tmp_path):
 
 def _copies(trained_store, home: Path, suffixes: str) -> list[str]:
     """Copies of the session's trained run in `home`, one per suffix (distinct ids, one model); their ids."""
-    import shutil
-
     source_home, run_id = trained_store
-    ids = []
-    for suffix in suffixes:
-        folder = home / "runs" / f"{run_id}-{suffix}"
-        shutil.copytree(source_home / "runs" / run_id, folder)
-        info = json.loads((folder / "run.json").read_text())
-        (folder / "run.json").write_text(json.dumps(dict(info, run_id=folder.name)))
-        ids.append(folder.name)
-    return ids
+    return [copy_run(source_home / "runs" / run_id, home / "runs", suffix) for suffix in suffixes]
 
 
 def _ids(home: Path) -> set[str]:
@@ -509,7 +500,7 @@ def test_row21_a_huge_image_is_scaled_down_on_load(tmp_path, trained_store):
     image.save(tmp_path / "huge.png", compress_level=1)
     out, peak, killed = _run_watched(["predict", "--run", run_id, tmp_path / "huge.png"], home,
                                      kill_over=int(1.2 * 2**30))
-    assert not killed, f"peak RSS passed 1.2 GiB"
+    assert not killed, "peak RSS passed 1.2 GiB"
     assert out.returncode == 0 and out.stdout.split()[0].isdigit(), out.stderr[-1000:]
 
 

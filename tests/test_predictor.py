@@ -1,8 +1,6 @@
 """The dashboard's prediction process: same answers as the model itself, loads once, a bounded cache, restarts."""
 
-import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -11,7 +9,7 @@ import threading
 import numpy as np
 import pytest
 
-from conftest import REPO, drawn_digit
+from conftest import REPO, copy_run, drawn_digit
 from mnistlab.predict import predict_drawing
 from mnistlab.preprocess import preprocess_steps
 from mnistlab.store import RunStore, StoreError
@@ -24,10 +22,7 @@ def store_of_copies(trained_store, tmp_path):
     home, run_id = trained_store
     store = RunStore(tmp_path / "copies")
     for copy in ("a", "b", "c"):
-        folder = store.runs_dir / f"{run_id}-{copy}"
-        shutil.copytree(home / "runs" / run_id, folder)
-        info = json.loads((folder / "run.json").read_text())
-        (folder / "run.json").write_text(json.dumps(dict(info, run_id=folder.name)))
+        copy_run(home / "runs" / run_id, store.runs_dir, copy)
     return store
 
 
