@@ -76,10 +76,6 @@ def md(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", str(text)).replace("\\:", "\\:\u200b")
 
 
-def runs_with_models(runs: list[Run]) -> list[Run]:
-    return [run for run in runs if run.metrics and run.has_model]
-
-
 def run_label(run: Run) -> str:
     accuracy = f" · {run.metrics['accuracy']:.2%}" if run.metrics else ""
     return f"{run.name}{accuracy} · {run.status} · {run.run_id[:15]}"
@@ -95,5 +91,5 @@ def go_to_results(run_id: str) -> None:
     st.switch_page("app_pages/results.py")
 
 
-__all__ = ["st", "md", "store", "worker", "test_set", "predictor", "shared_figure", "runs_with_models", "run_label", "show_warnings",
+__all__ = ["st", "md", "store", "worker", "test_set", "predictor", "shared_figure", "run_label", "show_warnings",
            "clock", "go_to_results", "StoreError", "Run"]

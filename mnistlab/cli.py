@@ -166,7 +166,8 @@ def cmd_runs(args) -> int:
 def cmd_show(args) -> int:
     run = RunStore().find_run(args.run)
     if args.json:
-        print(_json({"run": run.info, "spec": run.experiment.to_dict(), "metrics": run.metrics,
+        metrics = None if run.metrics is None else {**run.metrics, "mistakes": run.mistakes()}
+        print(_json({"run": run.info, "spec": run.experiment.to_dict(), "metrics": metrics,
                           "history": run.history()}, indent=2))
         return EXIT_OK
     info = run.info

@@ -7,6 +7,8 @@
     model.keras   the trained model
     .lock         held while run.json is read, changed and written (rename vs. the training process)
 
+and $MNISTLAB_HOME/catalog.sqlite, an index of the folders for fast listings (see catalog.py).
+
 Every file is written atomically (temporary file, then rename), so a crash never leaves
 a half-written file. A run whose owning process is gone while it was queued or running
 reads back as `interrupted`. A folder that cannot be read is reported and skipped.
@@ -21,14 +23,14 @@ import re
 import secrets
 import shutil
 import tempfile
-import threading
 import zipfile
-from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
+from .catalog import Catalog, Entry, folder_stamp
 from .home import default_home
 from .metrics import metrics_problem
 from .spec import Experiment, SpecError, check_name, summarize_layers, total_params, validate
@@ -60,10 +62,15 @@ def now_iso() -> str:
 @dataclass
 class Run:
     run_id: str
-    path: Path
-    info: dict
+    runs_dir: Path
+    info: dict  # read-only (shared with the catalog)
     experiment: Experiment
-    metrics: dict | None = None
+    metrics: dict | None = None  # the test-set metrics without the mistakes list (see `mistakes`); read-only
+    has_model: bool = False
+
+    @property
+    def path(self) -> Path:
+        return self.runs_dir / self.run_id
 
     @property
     def name(self) -> str:
@@ -73,9 +80,10 @@ class Run:
     def status(self) -> str:
         return self.info["status"]
 
-    @property
-    def has_model(self) -> bool:
-        return (self.path / "model.keras").is_file()
+    def mistakes(self) -> list[dict]:
+        """The test images the model got wrong, most confident first (kept out of listings: up to 0.5 MB)."""
+        path = self.path / "metrics.json"
+        return list(_mistakes(path, file_stamp(path)))
 
     def history(self) -> dict:
         """Per-epoch rows and per-batch samples; empty when history.json is missing or unreadable (the run
@@ -102,6 +110,7 @@ class RunStore:
     def __init__(self, home: str | os.PathLike | None = None):
         self.home = Path(home).expanduser() if home else default_home()
         self.runs_dir = self.home / "runs"
+        self.catalog = Catalog.for_home(self.home)  # opened on first use, once runs_dir exists
 
     # ---------------------------------------------------------------- writing
 
@@ -114,20 +123,24 @@ class RunStore:
         except OSError as err:
             raise StoreError(f"Cannot create the run folder {path}: {err.strerror or err}.") from None
         write_json(path / "spec.json", experiment.to_dict())
-        write_json(path / "run.json", {
-            "run_id": run_id, "name": experiment.name, "status": status, "created": now_iso(),
-            "params": total_params(experiment), **_owner(), **({"origin": origin} if origin else {}),
-        })
+        with self.catalog.writing():
+            write_json(path / "run.json", {
+                "run_id": run_id, "name": experiment.name, "status": status, "created": now_iso(),
+                "params": total_params(experiment), **_owner(), **({"origin": origin} if origin else {}),
+            })
+            self.catalog.put(_read_entry(path))
         return run_id
 
     def update(self, run_id: str, **fields) -> dict:
         """Change some of run.json's fields. Every such change holds the run's lock, so a rename from the
-        dashboard and the training process recording an epoch never undo each other's writes."""
+        dashboard and the training process recording an epoch never undo each other's writes; the catalog's
+        row changes in the same transaction."""
         folder = self._folder(run_id)
-        with _locked(folder):
+        with _locked(folder), self.catalog.writing():
             info = _read_json(folder / "run.json")
             info.update(fields)
             write_json(folder / "run.json", info)
+            self.catalog.put(_read_entry(folder))
         return info
 
     def claim(self, run_id: str) -> None:
@@ -144,7 +157,9 @@ class RunStore:
     def delete(self, run_id: str) -> None:
         folder = self._folder(run_id)
         try:
-            shutil.rmtree(folder)
+            with self.catalog.writing():
+                shutil.rmtree(folder)
+                self.catalog.remove(run_id)
         except OSError as err:
             raise StoreError(f"Cannot delete {folder}: {err.strerror or err}.") from None
 
@@ -161,7 +176,10 @@ class RunStore:
     # ---------------------------------------------------------------- reading
 
     def list_runs(self) -> Listing:
-        """Every readable run, newest first; unreadable folders become warnings."""
+        """Every readable run, newest first; unreadable folders become warnings.
+
+        Rows come from the catalog; a folder whose stamp differs from its row's (or that has no row) is read
+        again, and rows of folders that are gone are dropped, so the listing follows the folders."""
         listing = Listing([])
         for place in (self.home, self.runs_dir):
             if place.exists() and not place.is_dir():
@@ -170,18 +188,44 @@ class RunStore:
                 return listing
         if not self.runs_dir.is_dir():
             return listing
-        for folder in sorted(self.runs_dir.iterdir(), reverse=True):
-            if not folder.is_dir() or folder.name.startswith("."):
-                continue
+        names = self._folder_names()
+        entries = self._current(names, self.catalog.entries())
+        self.catalog.remove(*(run_id for run_id in set(entries) - set(names)))
+        self.catalog.reconciled = True
+        for name in names:
             try:
-                listing.runs.append(self._read_run(folder))
+                listing.runs.append(self._run(entries[name]))
             except StoreError as err:
                 listing.warnings.append(str(err))
-                listing.unreadable.append(folder.name)
+                listing.unreadable.append(name)
         return listing
 
+    def model_runs(self, best: int, newest: int) -> list[Run]:
+        """The `best` most accurate runs with a model and the `newest` ones, most accurate first: what the Draw page
+        offers. Its cost does not grow with the store (an index query, then only these folders are checked)."""
+        if not self.runs_dir.is_dir():
+            return []
+        if not self.catalog.reconciled:
+            self.list_runs()  # once per process: folders copied in by hand join the catalog
+        ids = list(dict.fromkeys(self.catalog.best(best) + self.catalog.newest(newest)))
+        present = [run_id for run_id in ids if os.path.isdir(f"{self.runs_dir}{os.sep}{run_id}")]
+        entries = self._current(present, self.catalog.entries(present))
+        self.catalog.remove(*(set(ids) - set(present)))
+        runs = []
+        for run_id in present:
+            try:
+                runs.append(self._run(entries[run_id]))
+            except StoreError:
+                continue
+        return sorted((run for run in runs if run.metrics and run.has_model), key=lambda run: -run.metrics["accuracy"])
+
     def load(self, run_id: str) -> Run:
-        return self._read_run(self._folder(run_id))
+        """One run, read from its files now (and its catalog row corrected if it had gone stale)."""
+        folder = self._folder(run_id)
+        entry = _read_entry(folder)
+        if self.catalog.entries([run_id]).get(run_id) != entry:
+            self.catalog.put(entry)
+        return self._run(entry)
 
     def load_model(self, run_id: str):
         """The run's Keras model, loaded with Keras's safe mode (no arbitrary code)."""
@@ -211,7 +255,7 @@ class RunStore:
             raise RunNotFound("Name a run: its id, its exact name, or at least 4 characters of its id "
                               "(`python -m mnistlab runs` lists them).")
         folders = self._folder_names()
-        if query in folders:
+        if query in set(folders):
             return query
         named = [run.run_id for run in self.list_runs().runs if run.name == query]
         if len(named) == 1:
@@ -240,10 +284,21 @@ class RunStore:
 
     def _folder_names(self) -> list[str]:
         """Every run folder's name (its run id), newest first."""
-        if not self.runs_dir.is_dir():
+        try:
+            with os.scandir(self.runs_dir) as found:
+                return sorted((f.name for f in found if f.is_dir() and not f.name.startswith(".")), reverse=True)
+        except OSError:
             return []
-        return sorted((f.name for f in self.runs_dir.iterdir() if f.is_dir() and not f.name.startswith(".")),
-                      reverse=True)
+
+    def _current(self, run_ids: list[str], entries: dict[str, Entry]) -> dict[str, Entry]:
+        """`entries`, with the rows of these runs whose folders changed since they were written read again."""
+        base = f"{self.runs_dir}{os.sep}"
+        stale = [run_id for run_id in run_ids if (entry := entries.get(run_id)) is None
+                 or entry.stamp is None or entry.stamp != folder_stamp(base + run_id)]
+        fresh = [_read_entry(self.runs_dir / run_id) for run_id in stale]
+        if fresh:
+            self.catalog.put(*fresh)
+        return {**entries, **{entry.run_id: entry for entry in fresh}}
 
     def _folder(self, run_id: str) -> Path:
         if not re.fullmatch(r"[\w.-]+", run_id or "") or run_id.startswith("."):
@@ -253,14 +308,40 @@ class RunStore:
             raise RunNotFound(f"Run {run_id} does not exist (it may have been deleted).")
         return folder
 
-    def _read_run(self, folder: Path) -> Run:
-        info, experiment, metrics = _PARSED.get(folder, _parse_run)
-        info = dict(info)
+    def _run(self, entry: Entry) -> Run:
+        """The Run a catalog row describes, with a queued or running run whose owner is gone as interrupted."""
+        if entry.problem:
+            raise StoreError(entry.problem)
+        info = entry.info  # shared with the catalog's mirror: a Run's info is read-only, like its metrics
         if info["status"] in (QUEUED, RUNNING) and not _owner_alive(info):
-            info["status"] = INTERRUPTED
-        if info["status"] in FINISHED_WITH_MODEL and not (folder / "model.keras").is_file():
+            info = dict(info, status=INTERRUPTED)
+        return Run(entry.run_id, self.runs_dir, info, entry.experiment, entry.summary, entry.has_model)
+
+
+def _read_entry(folder: Path) -> Entry:
+    """A catalog row read from the folder's files: their contents, or the sentence saying why they cannot be used."""
+    stamp = folder_stamp(folder)  # before reading: a change made while we read then shows as a new stamp
+    has_model = (folder / "model.keras").is_file()
+    try:
+        info, experiment, metrics = _parse_run(folder)
+        if info["status"] in FINISHED_WITH_MODEL and not has_model:
             raise StoreError(f"Run folder {folder.name} skipped: its model file model.keras is missing.")
-        return Run(folder.name, folder, info, experiment, metrics)
+    except StoreError as err:
+        return Entry(folder.name, stamp, problem=str(err))
+    summary = None if metrics is None else {key: value for key, value in metrics.items() if key != "mistakes"}
+    entry = Entry(folder.name, stamp, info, experiment.to_dict(), summary, has_model)
+    entry.remember(experiment)
+    return entry
+
+
+@lru_cache(maxsize=4)
+def _mistakes(path: Path, stamp) -> tuple:
+    try:
+        metrics = _read_json(path)
+    except StoreError:
+        return ()
+    mistakes = metrics.get("mistakes") if isinstance(metrics, dict) and not metrics_problem(metrics) else None
+    return tuple(mistakes or ())
 
 
 def _parse_run(folder: Path) -> tuple[dict, Experiment, dict | None]:
@@ -284,35 +365,6 @@ def _parse_run(folder: Path) -> tuple[dict, Experiment, dict | None]:
     return info, experiment, metrics
 
 
-class _ParsedRuns:
-    """The parsed files of recently read run folders, kept while the files are unchanged.
-
-    Pages list the runs on every rerun (the Draw page on every stroke); parsing each run's
-    metrics.json again each time was most of a drawing's cost in the server. Files are only
-    ever replaced whole (atomic renames), so a file's inode, size and mtime tell a change.
-    Callers get the cached metrics dict itself: treat a Run's metrics as read-only.
-    """
-
-    def __init__(self, capacity: int = 512):
-        self.capacity = capacity
-        self._lock = threading.Lock()
-        self._entries: OrderedDict[Path, tuple[tuple, tuple]] = OrderedDict()
-
-    def get(self, folder: Path, parse):
-        stamps = tuple(file_stamp(folder / name) for name in ("run.json", "spec.json", "metrics.json"))
-        with self._lock:
-            entry = self._entries.get(folder)
-            if entry is not None and entry[0] == stamps:
-                self._entries.move_to_end(folder)
-                return entry[1]
-        parsed = parse(folder)
-        with self._lock:
-            self._entries[folder] = (stamps, parsed)
-            while len(self._entries) > self.capacity:
-                self._entries.popitem(last=False)
-        return parsed
-
-
 def file_stamp(path: Path) -> tuple | None:
     """What tells a file's new version from its old one (the store replaces files whole: a new inode),
     or None when there is no such file."""
@@ -321,9 +373,6 @@ def file_stamp(path: Path) -> tuple | None:
     except (OSError, ValueError):
         return None
     return stat.st_ino, stat.st_size, stat.st_mtime_ns
-
-
-_PARSED = _ParsedRuns()
 
 
 class RunRecorder(TrainingObserver):

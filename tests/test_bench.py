@@ -14,6 +14,7 @@ SMOKE_RUNS = {
     "load_mnist.py": (["--repeats", "2"], "warm"),
     "first_point.py": (["--repeats", "1"], "submit → first live batch point"),
     "classroom.py": (["--smoke"], "per open Train tab"),
+    "store_scale.py": (["--sizes", "10,20", "--repeats", "1"], "Draw rerun's store cost"),
 }
 
 

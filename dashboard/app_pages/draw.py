@@ -4,7 +4,7 @@ import pandas as pd
 
 import charts
 from callbacks import mark_draw_model_chosen
-from common import md, predictor, runs_with_models, show_warnings, st, store, worker
+from common import md, predictor, st, store, worker
 from mnistlab.preprocess import preprocess_steps
 from mnistlab.presets import QUICK_CNN
 from mnistlab.store import StoreError
@@ -12,10 +12,10 @@ from predictor import CAPACITY
 
 MAX_MODELS_IN_TABLE = CAPACITY - 1  # with the chosen model, every model a rerun asks stays loaded
 
+MODELS_OFFERED = {"best": 40, "newest": 10}  # a rerun's store cost stays the same with 10 or 10,000 runs
+
 st.title("Draw a digit")
-listing = store().list_runs()
-show_warnings(listing.warnings)
-runs = sorted(runs_with_models(listing.runs), key=lambda r: r.metrics["accuracy"], reverse=True)
+runs = store().model_runs(**MODELS_OFFERED)  # most accurate first
 training = worker()
 
 if not runs:

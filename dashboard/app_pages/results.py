@@ -77,7 +77,7 @@ with right:
     true_digit = c1.selectbox("true digit", range(10), key="results_true")
     predicted_digit = c2.selectbox("predicted digit", range(10), key="results_pred")
     x_test, y_test = test_set()
-    cell = [m["index"] for m in metrics["mistakes"] if m["true"] == true_digit and m["predicted"] == predicted_digit]
+    cell = [m["index"] for m in run.mistakes() if m["true"] == true_digit and m["predicted"] == predicted_digit]
     count = int(matrix[true_digit, predicted_digit])
     if true_digit == predicted_digit:
         st.write(f"{count:,} test images of {true_digit} were classified correctly.")
@@ -89,7 +89,7 @@ with right:
         st.image([x_test[i] for i in shown], width=56, caption=[f"#{i}" for i in shown])
 
 st.subheader("Most confident mistakes")
-mistakes = metrics["mistakes"][:GALLERY_SIZE]
+mistakes = run.mistakes()[:GALLERY_SIZE]
 if mistakes:
     st.image([x_test[m["index"]] for m in mistakes], width=84,
              caption=[f"true {m['true']} → {m['predicted']} ({m['confidence']:.0%})" for m in mistakes])
