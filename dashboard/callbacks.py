@@ -41,3 +41,11 @@ def delete_run(run_id: str, confirmation_key: str) -> None:
 def mark_draw_model_chosen() -> None:
     """Draw's model box: the user chose this model, so it stays chosen even when it cannot be loaded."""
     st.session_state["draw_model_chosen"] = True
+
+
+def remember_compare_selection() -> None:
+    """Compare's table: turn the ticked row positions into run ids, with the ids the table showed when the
+    user ticked them (kept beside the table's key), so the selection follows runs, not positions."""
+    table_key, ids = st.session_state["compare_table_now"]
+    rows = st.session_state[table_key].selection.rows
+    st.session_state["compare_selected"] = [ids[row] for row in rows if 0 <= row < len(ids)]

@@ -97,23 +97,56 @@ def per_class_bars(series: dict[str, list[float]], title: str = "Accuracy per di
     return fig
 
 
-def confusion_heatmap(matrix: list[list[int]], title: str = "Confusion matrix (test set)") -> go.Figure:
+CONFUSION_SIDE = 560  # px: the whole matrix fits under a heading at 1280×720
+
+
+def confusion_matrix(matrix: list[list[int]], title: str = "Confusion matrix (test set)") -> go.Figure:
     """Rows are true digits, columns predicted digits; the diagonal is right.
 
-    The colour scale tops out at the largest mistake count, so the mistakes stand out
-    instead of fading next to the thousand-strong diagonal (whose counts are printed).
+    Drawn as square scatter markers, not a heatmap: Streamlit reports clicks on scatter points (a
+    heatmap's cells send nothing). Each point carries its true and predicted digit as customdata.
+    The colour scale tops out at the largest mistake count, so the mistakes stand out instead of
+    fading next to the thousand-strong diagonal (whose counts are printed). Show it with
+    `width="content"`, which keeps it square.
     """
+    values = [v for row in matrix for v in row]
     mistakes = [v for i, row in enumerate(matrix) for j, v in enumerate(row) if i != j]
-    fig = go.Figure(go.Heatmap(z=matrix, x=DIGITS, y=DIGITS, colorscale="Blues", text=matrix, zmin=0,
-                               zmax=max(mistakes + [1]),
-                               texttemplate="%{text}", hovertemplate="true %{y}, predicted %{x}: %{z} images"
-                                                                     "<extra></extra>",
-                               colorbar=dict(title="mistakes")))
-    fig.update_xaxes(title_text="predicted digit", type="category", side="bottom")
-    fig.update_yaxes(title_text="true digit", type="category", autorange="reversed")
-    _layout(fig, title, height=560)
-    fig.update_layout(hovermode="closest")
+    top = max(mistakes + [1])
+    true = [i for i in range(10) for _ in range(10)]
+    predicted = [j for _ in range(10) for j in range(10)]
+    cell = (CONFUSION_SIDE - 100) / 10
+    points = go.Scatter(
+        x=predicted, y=true, mode="markers+text", text=[f"{v:,}" for v in values],
+        marker=dict(symbol="square", size=cell - 2, color=[min(v, top) for v in values], colorscale="Blues",
+                    cmin=0, cmax=top, colorbar=dict(title="mistakes"), line=dict(width=0)),
+        textfont=dict(size=14, color=["white" if min(v, top) > top / 2 else "black" for v in values]),
+        customdata=[[t, p, v] for t, p, v in zip(true, predicted, values)],
+        hovertemplate="true %{customdata[0]}, predicted %{customdata[1]}: %{customdata[2]:,} images<extra></extra>",
+        selected=dict(marker=dict(color="#ffb000"), textfont=dict(color="black")),
+        unselected=dict(marker=dict(opacity=1)))
+    fig = go.Figure(points)
+    axis = dict(tickmode="array", tickvals=list(range(10)), ticktext=DIGITS, range=[-0.5, 9.5], showgrid=False,
+                zeroline=False, fixedrange=True)
+    fig.update_xaxes(title_text="predicted digit", **axis)
+    fig.update_yaxes(title_text="true digit", autorange=None, **dict(axis, range=[9.5, -0.5]))
+    fig.update_layout(**_base_layout(title, CONFUSION_SIDE))
+    fig.update_layout(width=CONFUSION_SIDE + 90, margin=dict(l=80, r=20, t=60, b=80), hovermode="closest",
+                      showlegend=False, plot_bgcolor="white")
     return fig
+
+
+def clicked_cell(event) -> tuple[int, int] | None:
+    """The (true, predicted) digits of the cell clicked in `confusion_matrix`, from Streamlit's selection event."""
+    points = ((event or {}).get("selection") or {}).get("points") or []
+    if not points:
+        return None
+    data = points[0].get("customdata")
+    if isinstance(data, dict):  # Streamlit hands customdata back as {"0": true, "1": predicted, ...}
+        data = [data.get("0"), data.get("1")]
+    try:
+        return int(data[0]), int(data[1])
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def probability_bars(probabilities, title: str = "How sure is the model?") -> go.Figure:
@@ -178,4 +211,23 @@ def accuracy_bars(names: list[str], accuracies: list[float], report: list[float 
     fig.update_yaxes(autorange="reversed", type="category")
     _layout(fig, title, height=max(360, 140 + 32 * len(names)))
     fig.update_layout(hovermode="closest")
+    return fig
+
+
+PROJECTOR_PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999999"]
+"""Okabe & Ito's colour-blind-safe qualitative palette (yellow swapped for grey, which a projector washes out)."""
+
+
+def for_projector(figure: go.Figure) -> go.Figure:
+    """The same chart for the back of a classroom: text at 18 px and more, titles at 24, the Okabe–Ito palette for
+    runs, cell numbers that can be read. A copy: the figure given may be shared between sessions."""
+    fig = go.Figure(figure)
+    fig.update_layout(font=dict(size=18), title_font=dict(size=24), colorway=PROJECTOR_PALETTE,
+                      legend=dict(font=dict(size=18)), hoverlabel=dict(font=dict(size=18)))
+    fig.update_annotations(font_size=20)  # subplot titles and notes
+    fig.update_xaxes(title_font_size=20, tickfont_size=18)
+    fig.update_yaxes(title_font_size=20, tickfont_size=18)
+    fig.update_traces(textfont_size=18, selector=dict(type="heatmap"))
+    fig.update_traces(textfont_size=18, selector=dict(type="bar"))
+    fig.update_traces(textfont_size=18, selector=dict(type="scatter", mode="text"))
     return fig

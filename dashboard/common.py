@@ -76,6 +76,24 @@ def md(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", str(text)).replace("\\:", "\\:\u200b")
 
 
+FOLLOW_EVERY = 1.5  # seconds between two looks at the store: a run started anywhere shows within 2 s
+
+
+def follow_runs(page: str) -> None:
+    """Redraw this page when any run is queued, started, finished, renamed or deleted — from this tab, another
+    tab or the command line. A look is one SQLite read (the catalog's counter) in a fragment that draws
+    nothing, so an idle page costs the server almost nothing; an epoch recorded does not redraw it."""
+    _follow(f"follow_{page}")
+
+
+@st.fragment(run_every=FOLLOW_EVERY)
+def _follow(key: str) -> None:
+    seen, now = st.session_state.get(key), store().listed_version()
+    st.session_state[key] = now
+    if seen is not None and seen != now:
+        st.rerun(scope="app")
+
+
 def run_label(run: Run) -> str:
     accuracy = f" · {run.metrics['accuracy']:.2%}" if run.metrics else ""
     return f"{run.name}{accuracy} · {run.status} · {run.run_id[:15]}"
@@ -86,10 +104,37 @@ def show_warnings(warnings: list[str]) -> None:
         st.warning(md(warning), icon=":material/warning:")  # folder names are anyone's text
 
 
+def distinct_names(runs: list[Run]) -> dict[str, str]:
+    """Each run's name for legends and axes, keyed by run id: its own name, with " (2)", " (3)"… added to the
+    newer of runs that share one, so charts tell them apart without showing ids."""
+    taken, names = set(), {}
+    for run in sorted(runs, key=lambda run: run.run_id):  # oldest first: the first of a name keeps it plain
+        name, n = run.name, 1
+        while name in taken:
+            n += 1
+            name = f"{run.name} ({n})"
+        taken.add(name)
+        names[run.run_id] = name
+    return names
+
+
+def show_figure(figure: go.Figure, key: str) -> None:
+    """A chart across its column, restyled for a projector when projector mode is on (a sidebar toggle)."""
+    from charts import for_projector
+
+    st.plotly_chart(for_projector(figure) if st.session_state.get("projector") else figure, key=key, width="stretch")
+
+
+def fork_in_build(run: Run) -> None:
+    """Open the Build page holding this run's layers and training settings, under a new name."""
+    st.session_state["build_fork"] = {"spec": run.experiment.to_dict(), "name": f"{run.name} (fork)"[:80]}
+    st.switch_page("app_pages/build.py")
+
+
 def go_to_results(run_id: str) -> None:
     st.session_state["results_run"] = run_id
     st.switch_page("app_pages/results.py")
 
 
-__all__ = ["st", "md", "store", "worker", "test_set", "predictor", "shared_figure", "run_label", "show_warnings",
+__all__ = ["st", "md", "store", "worker", "test_set", "predictor", "shared_figure", "follow_runs", "distinct_names", "show_figure", "fork_in_build", "run_label", "show_warnings",
            "clock", "go_to_results", "StoreError", "Run"]

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RACY_SECONDS = 2.0  # a folder changed this recently may change again within its mtime's tick: re-read it next time
 
 _SCHEMA = """
@@ -35,12 +35,14 @@ CREATE TABLE IF NOT EXISTS runs (
     spec      TEXT,
     summary   TEXT,
     has_model INTEGER NOT NULL,
-    accuracy  REAL
+    accuracy  REAL,
+    facts     TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS runs_by_version ON runs (version);
 CREATE INDEX IF NOT EXISTS runs_by_accuracy ON runs (accuracy) WHERE accuracy IS NOT NULL AND has_model = 1;
-CREATE TABLE IF NOT EXISTS counter (id INTEGER PRIMARY KEY CHECK (id = 0), version INTEGER NOT NULL);
-INSERT OR IGNORE INTO counter VALUES (0, 0);
+CREATE TABLE IF NOT EXISTS counter (id INTEGER PRIMARY KEY CHECK (id = 0), version INTEGER NOT NULL,
+                                    listed INTEGER NOT NULL);
+INSERT OR IGNORE INTO counter VALUES (0, 0, 0);
 """
 _COLUMNS = "run_id, version, stamp, problem, info, spec, summary, has_model"
 
@@ -73,6 +75,13 @@ class Entry:
         """Keep the parsed spec with the row (the row itself stays unchanged)."""
         object.__setattr__(self, "_experiment", experiment)
         return experiment
+
+    @property
+    def facts(self) -> str:
+        """What a page listing runs shows of this one: a change here (a run queued, started, finished, renamed,
+        deleted) is what pages watch for; an epoch recorded is not."""
+        info = self.info or {}
+        return json.dumps([info.get("name"), info.get("status"), self.has_model, self.accuracy, self.problem])
 
     @property
     def accuracy(self) -> float | None:
@@ -130,6 +139,10 @@ class Catalog:
                 return dict(self._mirror)
             return {run_id: self._mirror[run_id] for run_id in run_ids if run_id in self._mirror}
 
+    def listed_version(self) -> int:
+        """A number that changes whenever a run is added, removed, or changes what listings show of it."""
+        return self._db().execute("SELECT listed FROM counter WHERE id = 0").fetchone()[0]
+
     def best(self, limit: int) -> list[str]:
         """The ids of the `limit` most accurate runs that have a model, most accurate first."""
         sql = "SELECT run_id FROM runs WHERE accuracy IS NOT NULL AND has_model = 1 ORDER BY accuracy DESC LIMIT ?"
@@ -163,14 +176,21 @@ class Catalog:
         with self.writing():
             db = self._db()
             for entry in entries:
-                version = self._bump(db)
-                db.execute(f"INSERT OR REPLACE INTO runs ({_COLUMNS}, accuracy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                version, facts = self._bump(db), entry.facts
+                before = db.execute("SELECT facts FROM runs WHERE run_id = ?", (entry.run_id,)).fetchone()
+                if before is None or before[0] != facts:
+                    db.execute("UPDATE counter SET listed = listed + 1 WHERE id = 0")
+                db.execute(f"INSERT OR REPLACE INTO runs ({_COLUMNS}, accuracy, facts) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            (entry.run_id, version, entry.stamp, entry.problem, _dumps(entry.info), _dumps(entry.spec),
-                            _dumps(entry.summary), int(entry.has_model), entry.accuracy))
+                            _dumps(entry.summary), int(entry.has_model), entry.accuracy, facts))
 
     def remove(self, *run_ids: str) -> None:
+        if not run_ids:
+            return
         with self.writing():
             self._db().executemany("DELETE FROM runs WHERE run_id = ?", [(run_id,) for run_id in run_ids])
+            self._db().execute("UPDATE counter SET listed = listed + 1 WHERE id = 0")
         with self._lock:
             for run_id in run_ids:
                 self._mirror.pop(run_id, None)

@@ -205,7 +205,7 @@ def validate(experiment: Experiment, max_params: int = MAX_PARAMS,
     budget (`mnistlab.memory`, 2 GiB unless $MNISTLAB_MEMORY_BUDGET_MB says otherwise).
     """
     check_name(experiment.name)
-    _validate_config(experiment.config)
+    validate_config(experiment.config)
     rows = list(_layer_rows(experiment))
     total = sum(row.params for row in rows)
     if total > max_params:
@@ -370,7 +370,8 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _validate_config(config: TrainConfig) -> None:
+def validate_config(config: TrainConfig) -> None:
+    """Check the training settings alone (a form shows their error beside them); SpecError on the first problem."""
     where = "Training config"
     if config.optimizer not in OPTIMIZERS:
         raise SpecError(f"{where}: optimizer must be one of {', '.join(OPTIMIZERS)}, got {config.optimizer!r}.")

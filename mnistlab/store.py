@@ -200,6 +200,11 @@ class RunStore:
                 listing.unreadable.append(name)
         return listing
 
+    def listed_version(self) -> int:
+        """Changes whenever a run is created, deleted, renamed, started or finished, by any process (see
+        catalog.Entry.facts): pages that show runs poll it to know when to redraw."""
+        return self.catalog.listed_version() if self.runs_dir.is_dir() else 0
+
     def model_runs(self, best: int, newest: int) -> list[Run]:
         """The `best` most accurate runs with a model and the `newest` ones, most accurate first: what the Draw page
         offers. Its cost does not grow with the store (an index query, then only these folders are checked)."""

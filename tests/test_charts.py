@@ -37,13 +37,26 @@ def test_per_class_bars_digits_as_categories():
     assert fig.data[1].marker.color == charts.REPORT_COLOUR
 
 
-def test_confusion_heatmap_orientation_and_scale():
+def test_confusion_matrix_orientation_scale_and_clicks():
     matrix = np.eye(10, dtype=int) * 900
     matrix[3, 5] = 12
-    fig = charts.confusion_heatmap(matrix.tolist())
+    fig = charts.confusion_matrix(matrix.tolist())
     assert fig.layout.yaxis.title.text == "true digit" and fig.layout.xaxis.title.text == "predicted digit"
-    assert fig.data[0].zmax == 12  # mistakes, not the diagonal, set the colour scale
-    assert fig.data[0].z[3][5] == 12
+    assert fig.data[0].type == "scatter"  # Streamlit reports clicks on scatter points, not on heatmap cells
+    assert fig.data[0].marker.cmax == 12  # mistakes, not the diagonal, set the colour scale
+    cell = 3 * 10 + 5
+    assert (fig.data[0].x[cell], fig.data[0].y[cell], fig.data[0].text[cell]) == (5, 3, "12")
+    assert fig.layout.yaxis.range == (9.5, -0.5)  # digit 0 on top, as a matrix is read
+    click = {"selection": {"points": [{"customdata": {"0": 3, "1": 5, "2": 12}, "x": 5, "y": 3}]}}
+    assert charts.clicked_cell(click) == (3, 5) and charts.clicked_cell({"selection": {"points": []}}) is None
+
+
+def test_projector_style_is_large_and_leaves_the_original_alone():
+    fig = charts.per_class_bars({"A": [0.9] * 10, "B": [0.8] * 10})
+    big = charts.for_projector(fig)
+    assert big.layout.font.size >= 18 and big.layout.title.font.size >= 24
+    assert big.layout.xaxis.tickfont.size >= 18 and list(big.layout.colorway) == charts.PROJECTOR_PALETTE
+    assert fig.layout.font.size == charts.FONT["size"]
 
 
 def test_probability_bars_highlight_the_winner():

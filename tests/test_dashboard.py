@@ -195,11 +195,12 @@ def test_a_delete_confirmation_belongs_to_one_run(home_with_run, store_home):
     """Ticking "Yes, delete A" then choosing B leaves B's Delete disabled (issue 10, item 2)."""
     other = copy_run(store_home / "runs" / home_with_run, store_home / "runs", "b")
     at = _app("compare")
-    first = at.selectbox(key="compare_target").value
+    target = next(box for box in at.selectbox if box.label == "Run")
+    first = target.value
     at.checkbox(key=f"compare_confirm_{first}").check().run()
     assert not at.button(key="compare_delete").disabled
     second = next(rid for rid in (home_with_run, other) if rid != first)
-    at.selectbox(key="compare_target").set_value(second).run()
+    target.set_value(second).run()
     assert at.button(key="compare_delete").disabled
     _no_exceptions(at)
 

@@ -5,17 +5,19 @@ import pandas as pd
 from common import st, worker
 from mnistlab.presets import PRESETS, get_preset
 from mnistlab.spec import (HIDDEN_ACTIVATIONS, LAYER_TYPES, OPTIMIZERS, Experiment, SpecError, TrainConfig,
-                           layer_from_dict, layer_table, layer_to_dict)
+                           layer_from_dict, layer_table, layer_to_dict, validate_config)
 
 SCRATCH = "From scratch"
-EDITABLE_FIELDS = {  # field: (label, widget kind, min, max, step)
-    "units": ("units", "int", 1, 100_000, 1),
-    "filters": ("filters", "int", 1, 1024, 1),
-    "kernel_size": ("kernel", "int", 1, 28, 1),
-    "strides": ("stride", "int", 1, 28, 1),
-    "pool_size": ("pool", "int", 1, 28, 1),
-    "rate": ("dropout rate", "float", 0.0, 0.95, 0.05),
-    "activation": ("activation", "choice", None, None, None),
+# Number boxes have no min/max: Streamlit's would silently keep the last good value while showing what was typed.
+# Whatever is typed goes to the spec's validation, whose error names the layer and field and blocks Train.
+EDITABLE_FIELDS = {  # field: (label, widget kind, step)
+    "units": ("units", "int", 1),
+    "filters": ("filters", "int", 1),
+    "kernel_size": ("kernel", "int", 1),
+    "strides": ("stride", "int", 1),
+    "pool_size": ("pool", "int", 1),
+    "rate": ("dropout rate", "float", 0.05),
+    "activation": ("activation", "choice", None),
 }
 DEFAULT_LAYERS = {"Dense": {"units": 64, "activation": "relu"},
                   "Conv2D": {"filters": 16, "kernel_size": 3, "strides": 1, "activation": "relu"},
@@ -114,8 +116,26 @@ def _experiment() -> Experiment:
     return Experiment(state["build_name"].strip() or "Untitled", layers, config)
 
 
+def _problem(check, value) -> SpecError | None:
+    try:
+        check(value)
+    except SpecError as err:
+        return err
+    return None
+
+
 # ------------------------------------------------------------------ page
 
+def _load_fork(fork: dict) -> None:
+    """A run opened from Compare: its hidden layers and config, under the new name it was given."""
+    experiment = Experiment.from_dict(fork["spec"])
+    _load([layer_to_dict(layer) for layer in experiment.layers[:-1]], experiment.config, fork["name"])
+    st.session_state["build_preset"] = SCRATCH
+    st.session_state["build_values"]["build_preset"] = SCRATCH
+
+
+if "build_fork" in st.session_state:
+    _load_fork(st.session_state.pop("build_fork"))
 if "build_layers" not in st.session_state:
     st.session_state["build_preset"] = "CNN 4"
     _on_preset_change()
@@ -135,10 +155,11 @@ if st.session_state["build_preset"] != SCRATCH:
     st.info(f"**{preset.name}** in the report: {preset.report.finding} "
             f"(test accuracy {preset.report.accuracy:.4f})", icon=":material/description:")
 
-experiment, build_error = None, None
+experiment, build_error, config_error = None, None, None
 try:
     experiment = _experiment()
     rows, build_error = layer_table(experiment)
+    config_error = _problem(validate_config, experiment.config)
 except SpecError as err:  # a field the form could not even turn into a layer
     rows, build_error = [], err
 
@@ -160,14 +181,14 @@ with left:
                            width="stretch")
             if fields:
                 for col, field in zip(st.columns(4), fields):
-                    label, widget, low, high, step = EDITABLE_FIELDS[field]
+                    label, widget, step = EDITABLE_FIELDS[field]
                     key = f"layer_{uid}_{field}"
                     if widget == "choice":
                         col.selectbox(label, HIDDEN_ACTIVATIONS, key=key)
                     elif widget == "int":
-                        col.number_input(label, min_value=low, max_value=high, step=step, key=key)
+                        col.number_input(label, step=step, key=key)
                     else:
-                        col.number_input(label, min_value=low, max_value=high, step=step, format="%.2f", key=key)
+                        col.number_input(label, step=step, format="%.2f", key=key)
             if build_error is not None and build_error.layer == index + 1:
                 st.error(str(build_error), icon=":material/block:")
     output_number = len(st.session_state["build_layers"]) + 1
@@ -187,26 +208,26 @@ with right:
                      column_config={"params": st.column_config.NumberColumn("params", format="localized")})
         total = sum(r.params for r in rows)
         st.metric("Total parameters" if build_error is None else "Parameters so far", f"{total:,}")
-    if build_error is not None and build_error.layer is None:
+    if build_error is not None and build_error.layer is None and str(build_error) != str(config_error):
         st.error(str(build_error), icon=":material/block:")
 
 st.subheader("Training")
 c1, c2, c3, c4 = st.columns(4)
 c1.selectbox("Optimizer", OPTIMIZERS, key="cfg_optimizer")
-c2.number_input("Learning rate", min_value=0.00001, max_value=10.0, format="%.5f", step=0.001, key="cfg_lr")
-c3.number_input("Epochs", min_value=1, max_value=1000, step=1, key="cfg_epochs")
-c4.number_input("Batch size", min_value=1, max_value=60000, step=16, key="cfg_batch")
+c2.number_input("Learning rate", format="%.5f", step=0.001, key="cfg_lr")
+c3.number_input("Epochs", step=1, key="cfg_epochs")
+c4.number_input("Batch size", step=16, key="cfg_batch")
 c1, c2, c3, c4 = st.columns(4)
 c1.slider("Validation split", 0.0, 0.5, step=0.05, key="cfg_val")
-c2.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="cfg_seed")
+c2.number_input("Seed", step=1, key="cfg_seed")
 with c3:
     st.checkbox("Early stopping", key="cfg_early", help="stop when validation loss has not improved for N epochs")
-    st.number_input("patience (epochs)", min_value=1, max_value=100, key="cfg_patience",
-                    disabled=not st.session_state["cfg_early"])
+    st.number_input("patience (epochs)", step=1, key="cfg_patience", disabled=not st.session_state["cfg_early"])
 with c4:
     st.checkbox("Train on a slice", key="cfg_limit_on", help="for quick classroom demos")
-    st.number_input("training images", min_value=100, max_value=60000, step=1000, key="cfg_limit",
-                    disabled=not st.session_state["cfg_limit_on"])
+    st.number_input("training images", step=1000, key="cfg_limit", disabled=not st.session_state["cfg_limit_on"])
+if config_error is not None:
+    st.error(str(config_error), icon=":material/block:")
 
 st.text_input("Run name", key="build_name")
 if st.button("Train", type="primary", key="build_train", disabled=build_error is not None):

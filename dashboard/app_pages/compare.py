@@ -1,11 +1,20 @@
-"""Compare: every run in one table; overlay curves and per-digit accuracy; rename, delete, download."""
+"""Compare: every run in one table; overlay curves and per-digit accuracy; rename, delete, fork, download."""
+
+import hashlib
 
 import charts
-from callbacks import delete_run, rename_run
-from common import go_to_results, md, show_warnings, st, store
+from callbacks import delete_run, remember_compare_selection, rename_run
+from common import distinct_names, follow_runs, fork_in_build, go_to_results, md, show_figure, show_warnings, st, store
 from mnistlab.store import runs_table
 
+COLUMNS = ["name", "accuracy", "report_accuracy", "status", "epochs", "params", "optimizer", "learning_rate",
+           "batch_size", "train_images", "keras_precision", "keras_recall", "macro_f1", "train_seconds", "created",
+           "layers"]  # what a student compares first, on the left; the long layers column last
+CURVES = {"val_accuracy": "Validation accuracy", "val_loss": "Validation loss", "accuracy": "Training accuracy",
+          "loss": "Training loss"}
+
 st.title("Compare runs")
+follow_runs("compare")
 listing = store().list_runs()
 show_warnings(listing.warnings)
 if listing.unreadable:
@@ -21,10 +30,17 @@ if table.empty:
     st.stop()
 
 by_id = {run.run_id: run for run in listing.runs}
-shown = table.drop(columns=["run_id"])
-selection = st.dataframe(
-    shown, key="compare_table", hide_index=True, width="stretch", on_select="rerun", placeholder="—",
-    selection_mode="multi-row",
+names = distinct_names(listing.runs)  # a name for every run, told apart when two share one; no ids in legends
+ids = list(table["run_id"])
+# The selection is kept as run ids. The table's own selection is by row position, so the table is a new widget
+# whenever its rows change (a run deleted, added, reordered): positions never carry over to other runs.
+table_key = "compare_table_" + hashlib.sha1("\n".join(ids).encode()).hexdigest()[:12]
+selected = [run_id for run_id in st.session_state.get("compare_selected", []) if run_id in by_id]
+st.session_state["compare_table_now"] = (table_key, ids)
+st.dataframe(
+    table.assign(name=[names[run_id] for run_id in ids])[COLUMNS], key=table_key, hide_index=True, width="stretch",
+    on_select=remember_compare_selection, selection_mode="multi-row", placeholder="—",
+    selection_default={"selection": {"rows": [ids.index(run_id) for run_id in selected]}},
     column_config={
         "accuracy": st.column_config.NumberColumn("accuracy", format="%.4f"),
         "keras_precision": st.column_config.NumberColumn("precision (Keras)", format="%.4f"),
@@ -35,43 +51,49 @@ selection = st.dataframe(
         "learning_rate": st.column_config.NumberColumn("lr", format="%g"),
         "train_seconds": st.column_config.NumberColumn("train s", format="%.1f"),
         "params": st.column_config.NumberColumn("params", format="localized"),
+        "train_images": st.column_config.NumberColumn("train images", format="localized"),
     })
 st.download_button("Download CSV", table.to_csv(index=False).encode(), file_name="mnistlab-runs.csv",
                    mime="text/csv", key="compare_csv")
 
-rows = selection.selection.rows if selection else []
-chosen = [by_id[table.iloc[i]["run_id"]] for i in rows] or [run for run in listing.runs if run.metrics][:3]
+chosen = [by_id[run_id] for run_id in selected] or [run for run in listing.runs if run.metrics][:3]
 chosen = [run for run in chosen if run.metrics]
-st.caption("Select rows in the table to compare them below" + (" (showing the newest runs)." if not rows else "."))
+st.caption("Tick rows in the table to compare them below" + (" (showing the newest runs)." if not selected else "."))
 
 if chosen:
     finished = table[table["accuracy"].notna()]
-    st.plotly_chart(charts.accuracy_bars(list(finished["name"]), list(finished["accuracy"]),
-                                         [None if v != v else v for v in finished["report_accuracy"]],
-                                         tags=list(finished["run_id"].str[:15])),
-                    key="compare_accuracy", width="stretch")
-    labels = {run.run_id: f"{run.name} · {run.run_id[:15]}" for run in chosen}
+    show_figure(charts.accuracy_bars([names[run_id] for run_id in finished["run_id"]], list(finished["accuracy"]),
+                                     [None if v != v else v for v in finished["report_accuracy"]]),
+                key="compare_accuracy")
+    curve = st.segmented_control("Overlay", list(CURVES), format_func=CURVES.get, key="compare_curve",
+                                 default="val_accuracy") or "val_accuracy"
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(charts.compare_curves({labels[r.run_id]: r.history()["epochs"] for r in chosen}),
-                        key="compare_curves", width="stretch")
+        show_figure(charts.compare_curves({names[r.run_id]: r.history()["epochs"] for r in chosen}, curve,
+                                          f"{CURVES[curve]} per epoch"), key="compare_curves")
     with right:
-        st.plotly_chart(charts.per_class_bars({labels[r.run_id]: r.metrics["per_class_accuracy"] for r in chosen}),
-                        key="compare_per_class", width="stretch")
+        show_figure(charts.per_class_bars({names[r.run_id]: r.metrics["per_class_accuracy"] for r in chosen}),
+                    key="compare_per_class")
 
 st.subheader("Manage runs")
 if "compare_error" in st.session_state:
     st.error(st.session_state.pop("compare_error"), icon=":material/warning:")
 if "compare_notice" in st.session_state:
     st.success(st.session_state.pop("compare_notice"), icon=":material/delete:")
-ids = list(table["run_id"])
-names = {rid: f"{by_id[rid].name} · {rid}" for rid in ids}
-target = st.selectbox("Run", ids, key="compare_target", format_func=names.get)
-c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+labels = {run_id: f"{by_id[run_id].name} · {run_id}" for run_id in ids}
+# The target is kept as a run id. The box is a new widget whenever a label changes (a rename anywhere), because
+# a box whose options keep their values shows its old labels; it then starts on the same run id.
+kept = st.session_state.get("compare_target_id")
+target = st.selectbox("Run", ids, index=ids.index(kept) if kept in by_id else 0, format_func=labels.get,
+                      key="compare_target_" + hashlib.sha1("\n".join(labels.values()).encode()).hexdigest()[:12])
+st.session_state["compare_target_id"] = target
+c1, c2, c3, c4 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
 new_name = c1.text_input("New name", key="compare_new_name", placeholder=by_id[target].name)
 c2.button("Rename", key="compare_rename", disabled=not new_name.strip(), on_click=rename_run, args=(target,))
 if c3.button("Open in Results", key="compare_open", disabled=not by_id[target].metrics):
     go_to_results(target)
+if c4.button("Open in Build", key="compare_fork", help="a new network with this run's layers and settings"):
+    fork_in_build(by_id[target])
 confirm_key = f"compare_confirm_{target}"  # a confirmation belongs to one run
 confirm = st.checkbox(f"Yes, delete {md(by_id[target].name)} ({target}) and its files", key=confirm_key)
 st.button("Delete run", key="compare_delete", disabled=not confirm, type="primary", on_click=delete_run,

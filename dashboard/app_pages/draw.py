@@ -4,7 +4,7 @@ import pandas as pd
 
 import charts
 from callbacks import mark_draw_model_chosen
-from common import md, predictor, st, store, worker
+from common import follow_runs, md, predictor, show_figure, st, store, worker
 from mnistlab.preprocess import preprocess_steps
 from mnistlab.presets import QUICK_CNN
 from mnistlab.store import StoreError
@@ -15,6 +15,7 @@ MAX_MODELS_IN_TABLE = CAPACITY - 1  # with the chosen model, every model a rerun
 MODELS_OFFERED = {"best": 40, "newest": 10}  # a rerun's store cost stays the same with 10 or 10,000 runs
 
 st.title("Draw a digit")
+follow_runs("draw")
 runs = store().model_runs(**MODELS_OFFERED)  # most accurate first
 training = worker()
 
@@ -80,7 +81,7 @@ with right:
                  "(a blank canvas or a single dot has none).")
     else:
         st.subheader(f"I read a **{prediction.digit}** ({prediction.confidence:.0%} sure)")
-        st.plotly_chart(charts.probability_bars(prediction.probabilities), key="draw_probs", width="stretch")
+        show_figure(charts.probability_bars(prediction.probabilities), key="draw_probs")
 
 if prediction is not None:
     st.subheader("What the model sees")

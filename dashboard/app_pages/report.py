@@ -3,11 +3,12 @@
 import pandas as pd
 
 import charts
-from common import go_to_results, show_warnings, st, store, worker
+from common import follow_runs, go_to_results, show_figure, show_warnings, st, store, worker
 from mnistlab.presets import PRESETS
 from mnistlab.reproduce import compare
 
 st.title("The course report, reproduced")
+follow_runs("report")
 st.caption("Each row is one of the report's experiments at its own settings (full training set, 30 epochs — "
            "CNN 1: 10 — batch 128, validation split 0.1). A run counts as a reproduction when its spec matches "
            "exactly; `python -m mnistlab reproduce` makes them from the terminal too.")
@@ -38,10 +39,9 @@ st.dataframe(table, hide_index=True, width="stretch", key="report_table", placeh
 
 done = [c for c in comparisons if c.run]
 if done:
-    st.plotly_chart(charts.accuracy_bars([c.preset.name for c in done], [c.ours["accuracy"] for c in done],
-                                         [c.preset.report.accuracy for c in done],
-                                         title="Our test accuracy, with the report's as diamonds"),
-                    key="report_chart", width="stretch")
+    show_figure(charts.accuracy_bars([c.preset.name for c in done], [c.ours["accuracy"] for c in done],
+                                     [c.preset.report.accuracy for c in done],
+                                     title="Our test accuracy, with the report's as diamonds"), key="report_chart")
 
 st.info("**Why MLP 9 fails.** Adam at learning rate 0.2 takes steps two hundred times larger than its default. "
         "On the second batch the loss jumps from about 2.3 to over a thousand: the weights blow up, the ReLU units "

@@ -4,13 +4,14 @@ import numpy as np
 import pandas as pd
 
 import charts
-from common import STATUS_ICONS, clock, run_label, show_warnings, st, store, test_set
+from common import STATUS_ICONS, clock, follow_runs, run_label, show_figure, show_warnings, st, store, test_set
 from mnistlab.presets import matching_preset
 from mnistlab.spec import validate
 
 GALLERY_SIZE = 24
 
 st.title("Results")
+follow_runs("results")
 listing = store().list_runs()
 show_warnings(listing.warnings)
 runs = [run for run in listing.runs if run.metrics]
@@ -54,18 +55,19 @@ cols[3].metric("Macro F1", f"{metrics['macro_f1']:.4f}", help="mean over the ten
 series = {run.name: metrics["per_class_accuracy"]}
 if preset and preset.report.per_class_accuracy:
     series[f"Report ({preset.name})"] = list(preset.report.per_class_accuracy)
-st.plotly_chart(charts.per_class_bars(series), key="results_per_class", width="stretch")
+show_figure(charts.per_class_bars(series), key="results_per_class")
 
 st.subheader("Confusion matrix")
 matrix = np.array(metrics["confusion_matrix"])
 left, right = st.columns([3, 2], gap="large")
 with left:
-    event = st.plotly_chart(charts.confusion_heatmap(matrix.tolist()), key="results_confusion",
-                            width="stretch", on_select="rerun", selection_mode="points")
+    figure = charts.confusion_matrix(matrix.tolist())
+    event = st.plotly_chart(charts.for_projector(figure) if st.session_state.get("projector") else figure,
+                            key=f"results_confusion_{run_id}", width="content", on_select="rerun",
+                            selection_mode="points")
 off_diagonal = matrix - np.diag(np.diag(matrix))
 worst = np.unravel_index(np.argmax(off_diagonal), matrix.shape)
-points = (event or {}).get("selection", {}).get("points", []) if event else []
-clicked = (int(points[0]["y"]), int(points[0]["x"])) if points else None
+clicked = charts.clicked_cell(event)
 if clicked and clicked != st.session_state.get("results_clicked"):  # a new click wins over the boxes
     st.session_state["results_true"], st.session_state["results_pred"] = clicked
 st.session_state["results_clicked"] = clicked
@@ -99,10 +101,9 @@ else:
 st.subheader("Training")
 history = run.history()
 if history["epochs"]:
-    st.plotly_chart(charts.training_curves(history["epochs"]), key="results_curves", width="stretch")
+    show_figure(charts.training_curves(history["epochs"]), key="results_curves")
 if history["batches"]:
-    st.plotly_chart(charts.batch_loss(history["batches"], run.info.get("steps_per_epoch")),
-                    key="results_batches", width="stretch")
+    show_figure(charts.batch_loss(history["batches"], run.info.get("steps_per_epoch")), key="results_batches")
 
 st.subheader("Network")
 config = run.experiment.config

@@ -3,7 +3,7 @@
 from functools import partial
 
 import charts
-from common import STATUS_ICONS, clock, go_to_results, md, shared_figure, st, store, worker
+from common import STATUS_ICONS, clock, follow_runs, go_to_results, md, shared_figure, show_figure, st, store, worker
 
 OUTCOME_SENTENCES = {
     "completed": "Training completed.",
@@ -14,6 +14,7 @@ OUTCOME_SENTENCES = {
 }
 
 st.title("Train")
+follow_runs("train")
 training = worker()
 
 
@@ -30,12 +31,12 @@ def _live_panel(snap) -> None:
     with left:
         batches = shared_figure(("batches", snap.run_id, len(snap.batches_history)),
                                 partial(charts.batch_loss, snap.batches_history, snap.steps))
-        st.plotly_chart(batches, key="train_batch_chart", width="stretch")
+        show_figure(batches, key="train_batch_chart")
     with right:
         if snap.epochs_history:
             epochs = shared_figure(("epochs", snap.run_id, len(snap.epochs_history)),
                                    partial(charts.training_curves, snap.epochs_history, "Per epoch"))
-            st.plotly_chart(epochs, key="train_epoch_chart", width="stretch")
+            show_figure(epochs, key="train_epoch_chart")
         else:
             st.info("The per-epoch curves appear when the first epoch ends.", icon=":material/hourglass_top:")
 
@@ -81,11 +82,12 @@ def _last_run_panel() -> None:
     history = run.history()
     left, right = st.columns(2)
     if history["batches"]:
-        left.plotly_chart(charts.batch_loss(history["batches"], run.info.get("steps_per_epoch")),
-                          key="train_last_batches", width="stretch")
+        with left:
+            show_figure(charts.batch_loss(history["batches"], run.info.get("steps_per_epoch")),
+                        key="train_last_batches")
     if history["epochs"]:
-        right.plotly_chart(charts.training_curves(history["epochs"], "Per epoch"), key="train_last_chart",
-                           width="stretch")
+        with right:
+            show_figure(charts.training_curves(history["epochs"], "Per epoch"), key="train_last_chart")
 
 
 @st.fragment(run_every=1.0 if training.busy else None)

@@ -1,0 +1,205 @@
+"""The classroom's seams, in a real browser (issue 10): each test is a bug a teacher met that only shows there.
+
+One server per test, on a store of five runs of one trained model (copies named Run A to Run D, and the original).
+"""
+
+import json
+import re
+import time
+
+import pytest
+
+from conftest import copy_run
+from launch import CHROMIUM, CHROMIUM_ARGS, READY, start_server, stop_server
+from mnistlab.store import RunStore
+from test_browser import _shot
+
+ROW, HEADER = 35, 35  # px: st.dataframe's row and header heights
+
+
+@pytest.fixture
+def classroom(trained_store, store_home):
+    """A served store holding the trained run and four copies, Run A (oldest) to Run D (newest); yields
+    (url, {name: run_id})."""
+    home, run_id = trained_store
+    runs = store_home / "runs"
+    runs.mkdir(parents=True)
+    copy_run(home / "runs" / run_id, runs, "0")
+    names = {}
+    for letter in "ABCD":
+        copied = copy_run(home / "runs" / run_id, runs, letter.lower())
+        info = json.loads((runs / copied / "run.json").read_text())
+        (runs / copied / "run.json").write_text(json.dumps(dict(info, name=f"Run {letter}")))
+        names[f"Run {letter}"] = copied
+    process, url = start_server(store_home)
+    try:
+        yield url, names
+    finally:
+        stop_server(process)
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _page(browser, url, path="", width=1280, height=720):
+    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{url}/{path}")
+    _settle(page)
+    return page
+
+
+def _settle(page):
+    page.wait_for_timeout(300)
+    page.wait_for_selector(READY, timeout=60_000)
+
+
+def _choose(page, label, option):
+    """Pick `option` in the select box labelled `label`, with the mouse. Right after a click in a table the first
+    click only takes the focus from the table's grid (as it does for a person), so click until the list opens."""
+    box = page.get_by_label(label, exact=True)
+    for _ in range(3):
+        box.click()
+        page.wait_for_timeout(300)
+        if box.get_attribute("aria-expanded") == "true":
+            break
+    page.get_by_role("option", name=option).click()
+    _settle(page)
+
+
+def _legend(page):
+    """The run names in the charts' legends (SVG text has no innerText)."""
+    return set(page.locator(".legendtext").evaluate_all("nodes => nodes.map(node => node.textContent)"))
+
+
+def test_compare_selection_follows_runs_across_a_delete(classroom, browser):
+    """Bug 1: tick Run C and Run B, delete Run D (the row above them) from the manage box: no traceback, and the
+    charts still compare Run C and Run B (the ticks were kept by row position, so they moved to other runs)."""
+    from playwright.sync_api import expect
+
+    url, names = classroom
+    page = _page(browser, url, "compare", height=1000)
+    grid = page.locator("[data-testid='stDataFrame']").first.bounding_box()
+    for row in (1, 2):  # newest first: D, C, B, A, the original
+        page.mouse.click(grid["x"] + 15, grid["y"] + HEADER + ROW * row + ROW / 2)
+        _settle(page)
+    expect(page.locator(".legendtext", has_text="Run B").first).to_be_visible()
+    assert {"Run C", "Run B"} <= _legend(page) and "Run D" not in _legend(page)
+    _choose(page, "Run", f"Run D · {names['Run D']}")
+    page.get_by_text(f"Yes, delete Run D ({names['Run D']})").click()
+    _settle(page)
+    page.get_by_role("button", name="Delete run").click()
+    _settle(page)
+    expect(page.get_by_text(f"Deleted run {names['Run D']}.")).to_be_visible()
+    assert page.locator("[data-testid='stException']").count() == 0
+    legend = _legend(page)
+    assert {"Run C", "Run B"} <= legend and "Run A" not in legend, legend
+    _shot(page, "seams-compare-after-delete")
+
+
+def test_a_click_on_a_confusion_matrix_cell_shows_its_images(classroom, browser):
+    """Bug 3: a mouse click on an off-diagonal cell of Results' confusion matrix shows that cell's images."""
+    from playwright.sync_api import expect
+
+    url, _ = classroom
+    page = _page(browser, url, "results")
+    matrix = page.locator(".js-plotly-plot", has=page.locator("text=predicted digit")).first
+    matrix.scroll_into_view_if_needed()
+    area = matrix.locator(".nsewdrag").first.bounding_box()
+    true, predicted = 4, 9
+    page.mouse.click(area["x"] + (predicted + 0.5) * area["width"] / 10, area["y"] + (true + 0.5) * area["height"] / 10)
+    _settle(page)
+    expect(page.get_by_text(re.compile(rf"test images of {true} were taken for {predicted}\."))).to_be_visible()
+    assert page.get_by_label("true digit", exact=True).input_value() == str(true)  # the boxes follow the click
+    _shot(page, "seams-results-cell-clicked")
+
+
+def test_a_typed_value_out_of_range_is_a_layer_error_that_blocks_training(classroom, browser):
+    """Bug 4: typing kernel 30 used to turn the box red and keep 3×3; what was typed is validated and shown."""
+    from playwright.sync_api import expect
+
+    url, _ = classroom
+    page = _page(browser, url, height=1000)
+    kernel = page.get_by_label("kernel", exact=True).first
+    kernel.fill("30")
+    kernel.press("Enter")
+    _settle(page)
+    expect(page.get_by_text("Layer 1 (Conv2D): kernel_size must be a whole number from 1 to 28, got 30.")).to_be_visible()
+    expect(page.get_by_role("button", name="Train", exact=True)).to_be_disabled()
+    _shot(page, "seams-build-kernel-30")
+
+
+def test_pages_follow_runs_started_renamed_or_queued_elsewhere(classroom, browser, store_home):
+    """Bug 5: an idle Train page shows a run started in another tab, the Report's button shows "(queued)", and
+    Compare's manage box shows a rename made elsewhere — each without a reload."""
+    from playwright.sync_api import expect
+
+    url, names = classroom
+    watcher = _page(browser, url, "train")
+    report = _page(browser, url, "report")
+    compare = _page(browser, url, "compare")
+    RunStore(store_home).rename(names["Run D"], "Renamed elsewhere")  # the manage box's target: the newest run
+    expect(compare.get_by_label("Run", exact=True)).to_have_value(f"Renamed elsewhere · {names['Run D']}",
+                                                                  timeout=5_000)
+
+    teacher = _page(browser, url, height=1000)
+    for label, value in (("Epochs", 1), ("Batch size", 256)):
+        box = teacher.get_by_label(label, exact=True)
+        box.fill(str(value))
+        box.press("Enter")
+        _settle(teacher)
+    teacher.get_by_text("Train on a slice").click()
+    _settle(teacher)
+    teacher.get_by_label("Run name", exact=True).fill("Started in another tab")
+    teacher.get_by_label("Run name", exact=True).press("Enter")
+    _settle(teacher)
+    teacher.get_by_role("button", name="Train", exact=True).click()
+    started = time.perf_counter()
+    expect(watcher.get_by_text("Training Started in another tab").first).to_be_visible(timeout=30_000)
+    print(f"idle Train page showed the run {time.perf_counter() - started:.1f} s after the click in the other tab")
+    report.get_by_role("button", name="CNN 1", exact=True).click()  # queued behind the running one
+    _settle(report)
+    other_report = _page(browser, url, "report")
+    expect(other_report.get_by_role("button", name="CNN 1 (queued)")).to_be_visible()
+    expect(report.get_by_role("button", name="CNN 1 (queued)")).to_be_visible(timeout=5_000)
+    _shot(watcher, "seams-train-followed")
+
+
+def test_every_page_has_its_own_address(classroom, browser):
+    """Item 7: each page's address can be bookmarked and opened directly."""
+    from playwright.sync_api import expect
+
+    url, _ = classroom
+    page = _page(browser, url)
+    titles = {"Train": "Train", "Results": "Results", "Compare": "Compare runs", "Draw": "Draw a digit",
+              "Report": "The course report, reproduced", "Build": "Build a network"}
+    for link, title in titles.items():
+        page.get_by_role("link", name=link).click()
+        _settle(page)
+        expect(page.locator("h1", has_text=title)).to_be_visible()
+        assert page.url.rstrip("/").endswith(f"/{link.lower()}") or link == "Build", page.url
+        fresh = _page(browser, url, "" if link == "Build" else link.lower())
+        expect(fresh.locator("h1", has_text=title)).to_be_visible()
+        fresh.context.close()
+
+
+def test_open_in_build_forks_a_run(classroom, browser):
+    """Compare's "Open in Build": the Build page holds the run's layers and settings under a new name."""
+    from playwright.sync_api import expect
+
+    url, names = classroom
+    page = _page(browser, url, "compare", height=1000)
+    _choose(page, "Run", f"Run B · {names['Run B']}")
+    page.get_by_role("button", name="Open in Build").click()
+    _settle(page)
+    expect(page.locator("h1", has_text="Build a network")).to_be_visible()
+    expect(page.get_by_label("Run name", exact=True)).to_have_value("Run B (fork)")
+    expect(page.get_by_label("filters", exact=True).first).to_have_value("16")  # the trained run's Conv2D(16)
+    _shot(page, "seams-build-forked")
