@@ -15,6 +15,7 @@ pages = [
     st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:"),
     st.Page("app_pages/report.py", title="Report", icon=":material/description:"),
 ]
+common.worker()  # the training worker starts with the server's first page, warming its training process
 navigation = st.navigation(pages)
 st.sidebar.toggle("Projector mode", key="projector",  # drawn on every page, so it is kept all session
                   help="larger chart text and a high-contrast palette, for the back of a classroom")

@@ -12,6 +12,8 @@ import math
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from mnistlab.curves import SMOOTHING, batch_losses, smoothed
+
 DIGITS = [str(d) for d in range(10)]
 FONT = dict(size=15)
 TRAIN_COLOUR, VAL_COLOUR, REPORT_COLOUR = "#1f77b4", "#ff7f0e", "#7f7f7f"
@@ -49,7 +51,7 @@ def _epoch_step(epochs: int) -> int:
 def training_curves(epochs: list[dict], title: str = "Training curves") -> go.Figure:
     """Loss and accuracy per epoch, training and validation, side by side."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.12)
-    x = [row["epoch"] for row in epochs]
+    x = [row.get("completed") or row["epoch"] for row in epochs]  # a stopped run's last epoch: 1.3, not 2
     for col, key in ((1, "loss"), (2, "accuracy")):
         fig.add_trace(go.Scatter(x=x, y=[row[key] for row in epochs], name="training", mode="lines+markers",
                                  line=dict(color=TRAIN_COLOUR), legendgroup="train", showlegend=col == 1), 1, col)
@@ -65,17 +67,23 @@ def training_curves(epochs: list[dict], title: str = "Training curves") -> go.Fi
 
 
 def batch_loss(batches: list[dict], steps_per_epoch: int | None = None,
-               title: str = "Loss within each epoch") -> go.Figure:
-    """Keras's running loss every few batches, against fractional epochs."""
+               title: str = "Training loss per batch") -> go.Figure:
+    """The loss of the batches themselves (recovered from Keras's running means, which restart every epoch and
+    would show a false drop at each boundary), faint, with TensorBoard-style smoothing over it."""
     steps = steps_per_epoch or max((b["batch"] for b in batches), default=1)
-    x = [b["epoch"] - 1 + b["batch"] / steps for b in batches]
-    fig = go.Figure(go.Scatter(x=x, y=[b["loss"] for b in batches], mode="lines+markers", name="running loss",
-                               line=dict(color=TRAIN_COLOUR), marker=dict(size=5),
-                               customdata=[[b["epoch"], b["batch"]] for b in batches],
-                               hovertemplate="epoch %{customdata[0]}, batch %{customdata[1]}: loss %{y:.4f}"
-                                             "<extra></extra>"))
+    rows = batch_losses(batches, steps)
+    x, losses = [row["x"] for row in rows], [row["loss"] for row in rows]
+    custom = [[row["epoch"], row["batch"], row["batches"]] for row in rows]
+    fig = go.Figure([
+        go.Scatter(x=x, y=losses, mode="lines+markers", name="per batch", line=dict(color=TRAIN_COLOUR, width=1),
+                   marker=dict(size=4), opacity=0.4, customdata=custom,
+                   hovertemplate="epoch %{customdata[0]}, batch %{customdata[1]}: loss %{y:.4f} "
+                                 "(mean of the last %{customdata[2]} batches)<extra></extra>"),
+        go.Scatter(x=x, y=smoothed(losses), mode="lines", name=f"smoothed ({SMOOTHING:g})",
+                   line=dict(color=TRAIN_COLOUR, width=3), hoverinfo="skip"),
+    ])
     fig.update_xaxes(title_text="epoch", rangemode="tozero")
-    fig.update_yaxes(title_text="loss (running mean in the epoch)")
+    fig.update_yaxes(title_text="cross-entropy loss of the batches", rangemode="tozero")
     _layout(fig, title, height=320)
     fig.update_layout(hovermode="closest")
     return fig

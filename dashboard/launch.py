@@ -26,10 +26,10 @@ def free_port() -> int:
 
 
 def start_server(home: str | os.PathLike, port: int | None = None, timeout: float = 60,
-                 app: str = "dashboard/app.py") -> tuple[subprocess.Popen, str]:
-    """Run `streamlit run APP` with MNISTLAB_HOME=home; return the process and its URL once healthy."""
+                 app: str = "dashboard/app.py", env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """Run `streamlit run APP` with MNISTLAB_HOME=home (and `env`); return the process and its URL once healthy."""
     port = port or free_port()
-    env = dict(os.environ, MNISTLAB_HOME=str(home))
+    env = dict(os.environ, MNISTLAB_HOME=str(home), **(env or {}))
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", app, "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],

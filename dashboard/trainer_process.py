@@ -7,7 +7,7 @@ whenever the worker recycles this process. Protocol, one JSON object per line:
     stdin  ← {"run_id": ..., "experiment": {...}}       train this run (already stored as queued)
     events → {"type": "ready", "rss": ...}               warm: TensorFlow imported, MNIST loaded
              {"type": "failed", "message": ...}           could not get warm (then it exits)
-             {"type": "run_started" | "batch_ended" | "epoch_ended", ...event fields}
+             {"type": "run_started" | "batch_ended" | "epoch_ended" | "evaluation_started", ...event fields}
              {"type": "run_ended", "status": ..., "message": ..., "rss": ...}
 
 Events go to the file descriptor named by MNISTLAB_EVENTS_FD (stdout stays free for anything
@@ -54,6 +54,9 @@ class EventWriter(TrainingObserver):
 
     def epoch_ended(self, event):
         self.send("epoch_ended", **asdict(event))
+
+    def evaluation_started(self, event):
+        self.send("evaluation_started", **asdict(event))
 
     def run_ended(self, result):
         self.ended = True

@@ -27,10 +27,11 @@ from types import SimpleNamespace
 from child import GrowthWatch
 from mnistlab.spec import Experiment, validate
 from mnistlab.store import INTERRUPTED, RunStore
-from mnistlab.train import BatchEnded, EpochEnded, RunStarted, TrainingObserver, eta_seconds
+from mnistlab.train import BatchEnded, EpochEnded, EvaluationStarted, RunStarted, TrainingObserver, eta_seconds
 
 TRAINER = Path(__file__).resolve().with_name("trainer_process.py")
 ORIGIN = "dashboard"  # run.json's origin for runs queued here
+WARM_VAR = "MNISTLAB_WARM_TRAINER"  # "0": start the training process at the first run, not with the worker
 RECYCLE_GROWTH = 256 * 2**20  # replace the training process once it has grown this much since its first run
 
 
@@ -49,6 +50,7 @@ class LiveSnapshot:
     epochs_history: list[dict]
     batches_history: list[dict]
     message: str = ""
+    experiment: Experiment | None = None
 
     @property
     def fraction(self) -> float:
@@ -77,7 +79,7 @@ class LiveRun(TrainingObserver):
 
     def run_started(self, event):
         with self._lock:
-            self._status = "running"
+            self._status = "stopping" if self._status == "stopping" else "running"
             self._epochs, self._steps = event.epochs, event.steps_per_epoch
             self._started = time.perf_counter()
 
@@ -94,16 +96,26 @@ class LiveRun(TrainingObserver):
             self._epoch_rows.append(vars(event))
             self._epoch, self._batch, self._elapsed, self._eta = event.epoch, self._steps, event.elapsed, event.eta
 
+    def stopping(self):
+        """A stop was asked for: the training process ends the run after its current batch."""
+        with self._lock:
+            if self._status in ("starting", "running"):
+                self._status = "stopping"
+
+    def evaluation_started(self, event):
+        with self._lock:
+            self._status = "evaluating"
+
     def run_ended(self, result):
         with self._lock:
             self._status, self._message = result.status, result.message
 
     def snapshot(self) -> LiveSnapshot:
         with self._lock:
-            elapsed = time.perf_counter() - self._started if self._status == "running" else self._elapsed
+            elapsed = time.perf_counter() - self._started if self._status in ("running", "stopping") else self._elapsed
             return LiveSnapshot(self.run_id, self.experiment.name, self._status, self._epoch, self._epochs,
                                 self._batch, self._steps, elapsed, self._eta, list(self._epoch_rows),
-                                list(self._batch_rows), self._message)
+                                list(self._batch_rows), self._message, self.experiment)
 
 
 @dataclass
@@ -193,6 +205,7 @@ class TrainingWorker:
         a run that never started has nothing worth keeping)."""
         with self._lock:
             if self._current and self._current.run_id == run_id:
+                self._current.stopping()
                 if self._trainer:
                     self._trainer.interrupt()  # the training process stops after its current batch
                 return True
@@ -224,6 +237,8 @@ class TrainingWorker:
             return self._current is not None or bool(self._pending)
 
     def _loop(self):
+        if os.environ.get(WARM_VAR, "1") != "0":
+            self._trainer = self._start_trainer()  # TensorFlow imported, MNIST loaded: the first Train is quick
         while True:
             item = self._queue.get()
             if item.cancelled:
@@ -264,10 +279,13 @@ class TrainingWorker:
     def _recycle(self) -> None:
         """Replace the training process now, while idle, so the next run finds a warm one."""
         self._trainer.close()
+        self._trainer = self._start_trainer()
+
+    def _start_trainer(self) -> TrainerProcess | None:
         try:
-            self._trainer = TrainerProcess(self.store.home)
+            return TrainerProcess(self.store.home)
         except (OSError, RuntimeError):
-            self._trainer = None  # the next run tries again and says why
+            return None  # the next run tries again and says why
 
     def _fail(self, run_id: str, live: LiveRun, message: str) -> None:
         live.run_ended(SimpleNamespace(status="failed", message=message))
@@ -285,3 +303,5 @@ def _forward(live: LiveRun, kind: str, fields: dict, experiment: Experiment) -> 
         live.batch_ended(BatchEnded(**fields))
     elif kind == "epoch_ended":
         live.epoch_ended(EpochEnded(**fields))
+    elif kind == "evaluation_started":
+        live.evaluation_started(EvaluationStarted(**fields))

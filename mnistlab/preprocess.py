@@ -119,3 +119,22 @@ def _centre_by_mass(scaled: np.ndarray) -> np.ndarray:
 def _bounded_shift(wanted: float, room_before: int, room_after: int) -> int:
     """Round the shift, but never push ink off the field (np.roll would wrap it around)."""
     return int(np.clip(round(wanted), -room_before, room_after))
+
+
+def step_pictures(steps: Steps, canvas_scale: float = 0.5, model_scale: int = 5) -> list[np.ndarray]:
+    """The four steps as uint8 pictures (dark ink on white) at two fixed, stated scales, so their sizes can be
+    compared: the drawing and its crop at `canvas_scale` of the canvas's pixels, the 20-px digit and the 28×28
+    input at `model_scale` screen pixels per model pixel, repeated (no smoothing: each model pixel is a square).
+    Shown at exactly these sizes (st.image width = the array's width), the browser does not rescale them."""
+    def canvas(image):
+        step = round(1 / canvas_scale)
+        h, w = (image.shape[0] // step) * step, (image.shape[1] // step) * step
+        if h == 0 or w == 0:
+            return image
+        return image[:h, :w].reshape(h // step, step, w // step, step).mean(axis=(1, 3))
+
+    def model(image):
+        return np.repeat(np.repeat(image, model_scale, axis=0), model_scale, axis=1)
+
+    pictures = (canvas(steps.ink), canvas(steps.cropped), model(steps.scaled), model(steps.centred))
+    return [np.round(255 * (1 - np.clip(p, 0, 1))).astype(np.uint8) for p in pictures]

@@ -126,6 +126,26 @@ def matching_preset(experiment: Experiment) -> Preset | None:
     return None
 
 
+def differences_from_report(preset: Preset, experiment: Experiment, epochs_run: float) -> list[str]:
+    """How a run of the preset's network differs from the report's own run, as phrases ("trained 1.3 of the
+    report's 30 epochs"); empty when the comparison is like for like (the seed aside)."""
+    ours, theirs = experiment.config, preset.experiment.config
+    found = []
+    if epochs_run < ours.epochs:
+        found.append(f"stopped after {epochs_run:g} of its {ours.epochs} epochs")
+    if ours.epochs != theirs.epochs:
+        found.append(f"planned {ours.epochs} epochs where the report trained {theirs.epochs}")
+    if (ours.train_limit or 60_000) != (theirs.train_limit or 60_000):
+        found.append(f"trained on {ours.train_limit or 60_000:,} of the 60,000 training images")
+    if ours.batch_size != theirs.batch_size:
+        found.append(f"used batches of {ours.batch_size} (the report: {theirs.batch_size})")
+    if ours.validation_split != theirs.validation_split:
+        found.append(f"held out {ours.validation_split:.0%} for validation (the report: {theirs.validation_split:.0%})")
+    if ours.early_stopping_patience != theirs.early_stopping_patience:
+        found.append("used early stopping" if ours.early_stopping_patience else "ran without early stopping")
+    return found
+
+
 QUICK_CNN = Experiment(
     "Quick CNN",
     (Conv2D(16, 3, 1, "relu"), MaxPooling2D(2), Flatten(), OUT),

@@ -406,7 +406,7 @@ class RunRecorder(TrainingObserver):
     def epoch_ended(self, event) -> None:
         self._epochs.append(vars(event))
         self._write_history()
-        self.store.update(self.run_id, epochs_run=len(self._epochs))
+        self.store.update(self.run_id, epochs_run=event.completed)
 
     def run_ended(self, result) -> None:
         folder = self.store.runs_dir / self.run_id

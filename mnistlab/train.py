@@ -57,6 +57,13 @@ class EpochEnded:
     seconds: float
     elapsed: float
     eta: float
+    completed: float = 0.0  # epochs trained so far: a run stopped 30% into epoch 2 has completed 1.3, not 2
+
+
+@dataclass(frozen=True)
+class EvaluationStarted:
+    """Training is over (completed, stopped or diverged); the model is now scored on the 10,000 test images."""
+    epochs_completed: float
 
 
 @dataclass
@@ -67,7 +74,7 @@ class TrainResult:
     metrics: dict | None
     seconds: float
     message: str = ""
-    epochs_run: int = 0
+    epochs_run: float = 0.0  # fractional when stopped inside an epoch (see EpochEnded.completed)
 
 
 class TrainingObserver:
@@ -78,6 +85,8 @@ class TrainingObserver:
     def batch_ended(self, event: BatchEnded) -> None: ...
 
     def epoch_ended(self, event: EpochEnded) -> None: ...
+
+    def evaluation_started(self, event: EvaluationStarted) -> None: ...
 
     def run_ended(self, result: TrainResult) -> None: ...
 
@@ -129,15 +138,16 @@ def train(experiment: Experiment, observers=(), stop: StopSignal | None = None, 
                   validation_split=config.validation_split, callbacks=_callbacks(experiment, bridge),
                   verbose=verbose)
         status = bridge.outcome()
+        bridge.evaluating()
         batch = memory_estimate(experiment).evaluation_batch  # a wide layer's maps must fit the budget
         metrics = evaluate_predictions(predict_probabilities(model, x_test, batch), y_test)
     except Exception as err:
         result = TrainResult(FAILED, model, bridge.history, None, time.perf_counter() - started,
-                             message=f"{type(err).__name__}: {err}", epochs_run=len(bridge.history["epochs"]))
+                             message=f"{type(err).__name__}: {err}", epochs_run=bridge.completed)
         bridge.finish(result)
         raise
     result = TrainResult(status, model, bridge.history, metrics, time.perf_counter() - started,
-                         message=bridge.message, epochs_run=len(bridge.history["epochs"]))
+                         message=bridge.message, epochs_run=bridge.completed)
     bridge.finish(result)
     return result
 
@@ -185,6 +195,7 @@ class _BridgeLogic:
         self._epoch = 0
         self._epochs = 0
         self._steps = 0
+        self._batches = 0  # trained in the current epoch
 
     def start(self, event: RunStarted, started: float) -> None:
         self._started = started
@@ -194,6 +205,16 @@ class _BridgeLogic:
     def finish(self, result: TrainResult) -> None:
         self._emit("run_ended", result)
 
+    @property
+    def completed(self) -> float:
+        """Epochs trained: whole epochs, plus the share of the last one's batches when it was cut short."""
+        if not self._steps:
+            return 0.0
+        return round(max(self._epoch - 1, 0) + self._batches / self._steps, 2)
+
+    def evaluating(self) -> None:
+        self._emit("evaluation_started", EvaluationStarted(self.completed))
+
     def outcome(self) -> str:
         if self.diverged_at is not None:
             return DIVERGED
@@ -201,10 +222,12 @@ class _BridgeLogic:
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch + 1
+        self._batches = 0
         self._epoch_started = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
+        self._batches = batch + 1
         loss = float(logs.get("loss", float("nan")))
         if self._first_loss is None:
             self._first_loss = loss
@@ -232,7 +255,7 @@ class _BridgeLogic:
         remaining = 0 if self.model.stop_training else self._epochs - done
         event = EpochEnded(done, self._epochs, _num(logs.get("loss")), _num(logs.get("accuracy")),
                            _num(logs.get("val_loss"), None), _num(logs.get("val_accuracy"), None),
-                           seconds, elapsed, elapsed / done * remaining)
+                           seconds, elapsed, elapsed / done * remaining, self.completed)
         self.history["epochs"].append(_as_dict(event))
         self._emit("epoch_ended", event)
 

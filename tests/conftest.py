@@ -12,6 +12,9 @@ SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist.npz"
 
 if not os.environ.get("MNISTLAB_DATA") and SHARED_MNIST.is_file():
     os.environ["MNISTLAB_DATA"] = str(SHARED_MNIST)
+# Dashboards under test start their training process when a run needs it, not with every page: an AppTest per
+# test would otherwise leave a warm 1 GiB process per store behind. tests/test_browser_seams.py checks the warm start.
+os.environ.setdefault("MNISTLAB_WARM_TRAINER", "0")
 
 
 @pytest.fixture(scope="session")

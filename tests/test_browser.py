@@ -84,7 +84,7 @@ def test_build_train_compare_draw(server, store_home):
         # Train: the live curve gets points, then the run completes.
         expect(page.get_by_text("Training Browser CNN").first).to_be_visible(timeout=60_000)
         expect(page.get_by_text(re.compile(r"batch [1-9]\d*/\d+")).first).to_be_visible(timeout=60_000)
-        expect(page.get_by_text("Loss within each epoch").first).to_be_visible()  # a rerun may briefly show two
+        expect(page.get_by_text("Training loss per batch").first).to_be_visible()  # a rerun may briefly show two
         expect(page.locator(".scatterlayer .trace .points path").first).to_be_visible()  # live points drawn
         _shot(page, "train-live")
         expect(page.get_by_text("Training completed.").first).to_be_visible(timeout=180_000)

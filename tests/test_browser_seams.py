@@ -203,3 +203,26 @@ def test_open_in_build_forks_a_run(classroom, browser):
     expect(page.get_by_label("Run name", exact=True)).to_have_value("Run B (fork)")
     expect(page.get_by_label("filters", exact=True).first).to_have_value("16")  # the trained run's Conv2D(16)
     _shot(page, "seams-build-forked")
+
+
+def test_the_training_process_is_warm_before_anyone_presses_train(store_home, browser):
+    """Train's first point comes within seconds of the first press: the server's first page starts the training
+    process (TensorFlow imported, MNIST loaded), and the page's server itself still has no TensorFlow."""
+    from launch import children
+
+    process, url = start_server(store_home, env={"MNISTLAB_WARM_TRAINER": "1"})
+    try:
+        _page(browser, url)
+        deadline, trainer = time.time() + 90, None
+        while trainer is None and time.time() < deadline:
+            trainer = next((pid for pid in children(process.pid)
+                            if b"trainer_process" in open(f"/proc/{pid}/cmdline", "rb").read()), None)
+            time.sleep(0.5)
+        assert trainer is not None, "no training process was started with the server's first page"
+        deadline = time.time() + 90
+        while "tensorflow" not in open(f"/proc/{trainer}/maps").read() and time.time() < deadline:
+            time.sleep(0.5)
+        assert "tensorflow" in open(f"/proc/{trainer}/maps").read()
+        assert "tensorflow" not in open(f"/proc/{process.pid}/maps").read()
+    finally:
+        stop_server(process)

@@ -27,7 +27,15 @@ def test_batch_loss_uses_fractional_epochs():
                {"epoch": 2, "batch": 5, "loss": 0.5}]
     fig = charts.batch_loss(batches, steps_per_epoch=10)
     assert list(fig.data[0].x) == [0.5, 1.0, 1.5]
-    assert fig.layout.yaxis.title.text.startswith("loss")
+    assert list(fig.data[0].y) == [2.0, 0.0, 0.5]  # the batches' own losses: (10·1.0 − 5·2.0) / 5 = 0 for 6–10
+    assert [t.name for t in fig.data] == ["per batch", "smoothed (0.6)"]
+    assert "loss of the batches" in fig.layout.yaxis.title.text
+
+
+def test_training_curves_put_a_stopped_epoch_where_it_stopped():
+    rows = [{"epoch": 1, "completed": 1.0, "loss": 0.5, "accuracy": 0.8, "val_loss": 0.4, "val_accuracy": 0.85},
+            {"epoch": 2, "completed": 1.3, "loss": 0.4, "accuracy": 0.85, "val_loss": 0.35, "val_accuracy": 0.88}]
+    assert list(charts.training_curves(rows).data[0].x) == [1.0, 1.3]
 
 
 def test_per_class_bars_digits_as_categories():

@@ -318,3 +318,37 @@ def test_a_live_chart_is_built_once_for_every_session_watching_it():
     first, second = shared_figure(("test", "run-a", 3), build), shared_figure(("test", "run-a", 3), build)
     newer = shared_figure(("test", "run-a", 4), build)
     assert first is second and newer is not first and len(builds) == 2
+
+
+def test_train_page_names_a_run_training_in_another_process(home_with_run, store_home):
+    """A run the command line is training (owned by a live process) is named on the idle Train page."""
+    from mnistlab.store import RunStore
+    from mnistlab.spec import Experiment
+
+    store = RunStore(store_home)
+    experiment = store.load(home_with_run).experiment
+    run_id = store.create_run(Experiment("From the terminal", experiment.layers, experiment.config), status="running")
+    at = _app("train")
+    _no_exceptions(at)
+    assert any("From the terminal is training in another process" in info.value for info in at.info), run_id
+
+
+def test_results_say_when_a_run_is_not_comparable_with_the_report(home_with_run, store_home):
+    """A run of the report's CNN 4 network stopped at 1.3 of its 30 epochs: Results says how it differs from the
+    report's run instead of printing a bare "pp vs report"; at the report's settings, the difference is shown."""
+    import json
+
+    from mnistlab.presets import get_preset
+    from mnistlab.store import write_json
+
+    folder = store_home / "runs" / home_with_run
+    write_json(folder / "spec.json", get_preset("CNN 4").experiment.to_dict())
+    info = json.loads((folder / "run.json").read_text())
+    write_json(folder / "run.json", dict(info, status="stopped", epochs_run=1.3))
+    at = _app("results")
+    _no_exceptions(at)
+    assert not any("vs report" in str(metric.proto.delta) for metric in at.metric)
+    assert any("stopped after 1.3 of its 30 epochs" in caption.value for caption in at.caption)
+    write_json(folder / "run.json", dict(info, status="completed", epochs_run=30))
+    at = _app("results")
+    assert any("vs report" in str(metric.proto.delta) for metric in at.metric)

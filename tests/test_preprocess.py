@@ -125,3 +125,17 @@ def test_prediction_does_not_depend_on_place_or_size(trained_store, monkeypatch)
         digits = {predict_drawing(model, _opaque_canvas(_place(x_test[index], *p))).digit for p in placements}
         agree += len(digits) == 1
     assert agree >= 17
+
+
+def test_step_pictures_are_at_two_stated_scales_pixel_for_pixel():
+    from mnistlab.preprocess import preprocess_steps, step_pictures
+
+    canvas = np.full((280, 280, 4), 255, np.uint8)
+    canvas[40:200, 100:160, :3] = 0  # a bar of ink, 160 × 60 canvas pixels
+    steps = preprocess_steps(canvas)
+    ink, cropped, scaled, centred = step_pictures(steps)
+    assert ink.shape == (140, 140) and cropped.shape == (80, 30)  # canvas pixels at half size
+    assert scaled.shape == (100, 40) and centred.shape == (140, 140)  # model pixels ×5
+    assert centred.dtype == np.uint8 and ink[0, 0] == 255 and ink[60, 65] == 0  # dark ink on white
+    block = centred[70:75, 70:75]
+    assert (block == block[0, 0]).all()  # one model pixel is one flat 5×5 square: no smoothing

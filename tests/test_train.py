@@ -1,5 +1,7 @@
 import json
 
+import math
+
 import numpy as np
 import pytest
 
@@ -72,18 +74,31 @@ def test_stop_request_mid_epoch_keeps_partial_run(small_cnn, store_home):
     run_id = store.create_run(spec)
     stop = StopSignal()
 
+    heard = []
+
     class StopAtBatch10(TrainingObserver):
         def batch_ended(self, event):
             if event.epoch == 2 and event.batch >= 10:
                 stop.request()
 
+        def evaluation_started(self, event):
+            heard.append(("evaluating", event.epochs_completed))
+
+        def run_ended(self, result):
+            heard.append(("ended", result.status))
+
     result = train(spec, [StopAtBatch10(), RunRecorder(store, run_id)], stop=stop, batch_every=1)
     assert result.status == "stopped"
     last = result.history["batches"][-1]
     assert (last["epoch"], last["batch"]) in ((2, 10), (2, 11))
-    assert len(result.history["epochs"]) == 2  # Keras closes the interrupted epoch
+    assert len(result.history["epochs"]) == 2  # Keras closes the interrupted epoch…
+    steps = math.ceil(4000 * 0.9 / 32)
+    fraction = round(1 + last["batch"] / steps, 2)  # …which counts as the share of it that was trained
+    assert result.epochs_run == fraction == result.history["epochs"][-1]["completed"]
+    assert result.history["epochs"][0]["completed"] == 1.0
+    assert heard == [("evaluating", fraction), ("ended", "stopped")]  # the page can say "evaluating" meanwhile
     run = store.load(run_id)
-    assert run.status == "stopped" and run.metrics["accuracy"] > 0.5
+    assert run.status == "stopped" and run.metrics["accuracy"] > 0.5 and run.info["epochs_run"] == fraction
     assert store.load_model(run_id) is not None
 
 

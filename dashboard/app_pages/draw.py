@@ -5,7 +5,7 @@ import pandas as pd
 import charts
 from callbacks import mark_draw_model_chosen
 from common import follow_runs, md, predictor, show_figure, st, store, worker
-from mnistlab.preprocess import preprocess_steps
+from mnistlab.preprocess import preprocess_steps, step_pictures
 from mnistlab.presets import QUICK_CNN
 from mnistlab.store import StoreError
 from predictor import CAPACITY
@@ -86,10 +86,10 @@ with right:
 if prediction is not None:
     st.subheader("What the model sees")
     cols = st.columns(4)
-    for col, picture, caption in zip(cols, (steps.ink, steps.cropped, steps.scaled, steps.centred),
-                                     ("your drawing, as ink", "cropped to the ink",
-                                      "longer side scaled to 20 px", "centred in 28×28 (the input)")):
-        col.image(picture, caption=caption, width=140, clamp=True)
+    captions = ("your drawing (½ size)", "cropped to the ink (½ size)", "longer side scaled to 20 px (×5)",
+                "centred in 28×28: the input (×5)")
+    for col, picture, caption in zip(cols, step_pictures(steps), captions):
+        col.image(picture, caption=caption, width=max(1, picture.shape[1]))  # its own size: no browser rescaling
 
     st.subheader("Every model's answer")
     table = runs[:MAX_MODELS_IN_TABLE]

@@ -7,6 +7,8 @@ from common import follow_runs, go_to_results, show_figure, show_warnings, st, s
 from mnistlab.presets import PRESETS
 from mnistlab.reproduce import compare
 
+ROW_PX = 35  # st.dataframe's row height
+
 st.title("The course report, reproduced")
 follow_runs("report")
 st.caption("Each row is one of the report's experiments at its own settings (full training set, 30 epochs — "
@@ -17,6 +19,8 @@ listing = store().list_runs()
 show_warnings(listing.warnings)
 comparisons = compare(store(), list(PRESETS))
 
+current = worker().current()
+training_now = next((c.preset.name for c in comparisons if current and current.experiment == c.preset.experiment), None)
 rows = []
 for c in comparisons:
     ours = c.ours or {}
@@ -26,16 +30,21 @@ for c in comparisons:
         "Δ accuracy (pp)": None if c.difference("accuracy") is None else c.difference("accuracy") * 100,
         "report precision": c.preset.report.precision, "our precision": ours.get("keras_precision"),
         "report recall": c.preset.report.recall, "our recall": ours.get("keras_recall"),
-        "status": c.run.status if c.run else "not run yet",
+        "status": "training" if c.preset.name == training_now else c.run.status if c.run else "not run yet",
         "finding (report)": c.preset.report.finding,
     })
 table = pd.DataFrame(rows)
 st.dataframe(table, hide_index=True, width="stretch", key="report_table", placeholder="—",
+             height=ROW_PX * (len(table) + 1) + 3,  # every row in sight: no scrolling inside the table
              column_config={name: st.column_config.NumberColumn(format="%.4f") for name in
                             ("report accuracy", "our accuracy", "report precision", "our precision",
                              "report recall", "our recall")} | {
                  "Δ accuracy (pp)": st.column_config.NumberColumn(format="%+.2f"),
                  "params": st.column_config.NumberColumn(format="localized")})
+
+if training_now in {c.preset.name for c in comparisons}:
+    st.page_link("app_pages/train.py", label=f"{training_now} is training now: watch it on the Train page",
+                 icon=":material/model_training:")
 
 done = [c for c in comparisons if c.run]
 if done:
@@ -50,7 +59,6 @@ st.info("**Why MLP 9 fails.** Adam at learning rate 0.2 takes steps two hundred 
 
 missing = [c.preset for c in comparisons if not c.run]
 queued_names = {name for _, name in worker().queued()}
-current = worker().current()
 if current:
     queued_names.add(current.name)
 if missing:

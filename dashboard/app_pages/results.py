@@ -5,7 +5,7 @@ import pandas as pd
 
 import charts
 from common import STATUS_ICONS, clock, follow_runs, run_label, show_figure, show_warnings, st, store, test_set
-from mnistlab.presets import matching_preset
+from mnistlab.presets import differences_from_report, matching_preset
 from mnistlab.spec import validate
 
 GALLERY_SIZE = 24
@@ -37,20 +37,26 @@ run = by_id[run_id]
 metrics = run.metrics
 preset = matching_preset(run.experiment)
 
-st.caption(f"{STATUS_ICONS.get(run.status, '')} {run.status} · {run.info.get('epochs_run', 0)} epoch(s) · "
+st.caption(f"{STATUS_ICONS.get(run.status, '')} {run.status} · {run.info.get('epochs_run', 0):g} epoch(s) · "
            f"trained in {clock(run.info.get('train_seconds'))} · {run.experiment.config.train_limit or 60000:,} "
            f"training images · created {run.info.get('created', '?')}")
 if run.status == "diverged":
     st.error(f"This run diverged. {run.info.get('message', '')}", icon=":material/error:")
 
+differences = differences_from_report(preset, run.experiment, run.info.get("epochs_run", 0)) if preset else []
+like_for_like = preset is not None and not differences
 cols = st.columns(4)
 cols[0].metric("Test accuracy", f"{metrics['accuracy']:.4f}",
-               delta=f"{(metrics['accuracy'] - preset.report.accuracy) * 100:+.2f} pp vs report" if preset else None)
+               delta=f"{(metrics['accuracy'] - preset.report.accuracy) * 100:+.2f} pp vs report" if like_for_like
+               else None)
 cols[1].metric("Precision (Keras)", f"{metrics['keras_precision']:.4f}",
                help="Keras's Precision() on one-hot targets at threshold 0.5, as in the report")
 cols[2].metric("Recall (Keras)", f"{metrics['keras_recall']:.4f}",
                help="Keras's Recall() on one-hot targets at threshold 0.5, as in the report")
 cols[3].metric("Macro F1", f"{metrics['macro_f1']:.4f}", help="mean over the ten digits of per-digit F1")
+if differences:
+    st.caption(f"This is the report's {preset.name} network, but the run {'; '.join(differences)}: its scores are "
+               f"not directly comparable with the report's ({preset.report.accuracy:.4f} test accuracy).")
 
 series = {run.name: metrics["per_class_accuracy"]}
 if preset and preset.report.per_class_accuracy:
@@ -109,12 +115,13 @@ st.subheader("Network")
 config = run.experiment.config
 st.dataframe(pd.DataFrame([{"#": r.number, "layer": r.description, "output shape": str(r.output_shape),
                             "params": r.params} for r in validate(run.experiment)]),
-             hide_index=True, width="stretch", key="results_spec")
+             hide_index=True, width="stretch", key="results_spec",
+             column_config={"params": st.column_config.NumberColumn("params", format="localized")})
 st.caption(f"{config.optimizer}, learning rate {config.effective_learning_rate:g}, batch {config.batch_size}, "
            f"validation split {config.validation_split:g}, seed {config.seed}")
 
 if preset:
-    st.subheader(f"Beside the report's {preset.name}")
+    st.subheader(f"Beside the report's {preset.name}" + ("" if like_for_like else " (not like for like)"))
     report = preset.report
     st.dataframe(pd.DataFrame({
         "metric": ["accuracy", "precision (Keras)", "recall (Keras)"],

@@ -22,11 +22,16 @@ def _live_panel(snap) -> None:
     st.subheader(f"Training {md(snap.name)}")
     if snap.status == "starting":
         st.progress(0.0, text="Preparing data and building the model…")
+    elif snap.status == "stopping":
+        st.progress(snap.fraction, text=f"Stopping after batch {snap.batch}/{snap.steps} of epoch {max(snap.epoch, 1)}…")
+    elif snap.status == "evaluating":
+        st.progress(snap.fraction, text="Training is over: evaluating the model on the 10,000 test images…")
     else:
         st.progress(snap.fraction, text=f"epoch {max(snap.epoch, 1)}/{snap.epochs} · batch {snap.batch}/{snap.steps}"
                                         f" · elapsed {clock(snap.elapsed)} · ETA {clock(snap.eta)}")
     st.button("Stop", key="train_stop", on_click=training.stop, args=(snap.run_id,), type="secondary",
-              help="stop after the current batch and keep the partial run")
+              help="stop after the current batch and keep the partial run",
+              disabled=snap.status in ("stopping", "evaluating"))
     left, right = st.columns(2)
     with left:
         batches = shared_figure(("batches", snap.run_id, len(snap.batches_history)),
@@ -53,6 +58,9 @@ def _queue_panel() -> None:
 
 def _last_run_panel() -> None:
     runs = store().list_runs().runs
+    for other in (run for run in runs if run.status == "running"):  # nothing trains here: these train elsewhere
+        st.info(f"{md(other.name)} is training in another process (started from the command line, or by another "
+                f"dashboard on this store); its results appear here when it ends.", icon=":material/directions_run:")
     watched = st.session_state.get("train_watch")
     run = next((r for r in runs if r.run_id == watched), None) or next(
         (r for r in runs if r.status not in ("queued", "running")), None)
