@@ -61,7 +61,7 @@ def training_curves(epochs: list[dict], title: str = "Training curves") -> go.Fi
                                      line=dict(color=VAL_COLOUR), legendgroup="val", showlegend=col == 1), 1, col)
         fig.update_xaxes(title_text="epoch", row=1, col=col, rangemode="tozero" if len(x) < 2 else None,
                          dtick=_epoch_step(len(x)))
-    fig.update_yaxes(title_text="cross-entropy loss", row=1, col=1)
+    fig.update_yaxes(title_text="loss", row=1, col=1)
     fig.update_yaxes(title_text="accuracy", row=1, col=2)
     return _layout(fig, title)
 
@@ -83,7 +83,7 @@ def batch_loss(batches: list[dict], steps_per_epoch: int | None = None,
                    line=dict(color=TRAIN_COLOUR, width=3), hoverinfo="skip"),
     ])
     fig.update_xaxes(title_text="epoch", rangemode="tozero")
-    fig.update_yaxes(title_text="cross-entropy loss of the batches", rangemode="tozero")
+    fig.update_yaxes(title_text="loss", rangemode="tozero")
     _layout(fig, title, height=320)
     fig.update_layout(hovermode="closest")
     return fig
@@ -99,13 +99,13 @@ def per_class_bars(series: dict[str, list[float]], title: str = "Accuracy per di
                              marker_color=REPORT_COLOUR if name.startswith("Report") else None))
     low = min((v for values in series.values() for v in values), default=0.0)
     fig.update_xaxes(title_text="digit", type="category")
-    fig.update_yaxes(title_text="accuracy (share of that digit's test images)", range=[max(0.0, low - 0.05), 1.02])
+    fig.update_yaxes(title_text="accuracy on that digit", range=[max(0.0, low - 0.05), 1.02])
     _layout(fig, title, height=420)
     fig.update_layout(barmode="group", hovermode="closest")
     return fig
 
 
-CONFUSION_SIDE = 560  # px: the whole matrix fits under a heading at 1280×720
+CONFUSION_PLOT = 400  # px, the square plot area: with its axes it fits Results' left column at 1280×720
 
 
 def confusion_matrix(matrix: list[list[int]], title: str = "Confusion matrix (test set)") -> go.Figure:
@@ -114,19 +114,19 @@ def confusion_matrix(matrix: list[list[int]], title: str = "Confusion matrix (te
     Drawn as square scatter markers, not a heatmap: Streamlit reports clicks on scatter points (a
     heatmap's cells send nothing). Each point carries its true and predicted digit as customdata.
     The colour scale tops out at the largest mistake count, so the mistakes stand out instead of
-    fading next to the thousand-strong diagonal (whose counts are printed). Show it with
-    `width="content"`, which keeps it square.
+    fading next to the thousand-strong diagonal (whose counts are printed). Markers have a fixed
+    size in pixels, so the figure has a fixed size too: show it with `width="content"`.
     """
     values = [v for row in matrix for v in row]
     mistakes = [v for i, row in enumerate(matrix) for j, v in enumerate(row) if i != j]
     top = max(mistakes + [1])
     true = [i for i in range(10) for _ in range(10)]
     predicted = [j for _ in range(10) for j in range(10)]
-    cell = (CONFUSION_SIDE - 100) / 10
+    cell = CONFUSION_PLOT / 10
     points = go.Scatter(
-        x=predicted, y=true, mode="markers+text", text=[f"{v:,}" for v in values],
+        x=predicted, y=true, mode="markers+text", text=[str(v) for v in values],  # "1075": 4 digits fit a cell
         marker=dict(symbol="square", size=cell - 2, color=[min(v, top) for v in values], colorscale="Blues",
-                    cmin=0, cmax=top, colorbar=dict(title="mistakes"), line=dict(width=0)),
+                    cmin=0, cmax=top, line=dict(width=0)),
         textfont=dict(size=14, color=["white" if min(v, top) > top / 2 else "black" for v in values]),
         customdata=[[t, p, v] for t, p, v in zip(true, predicted, values)],
         hovertemplate="true %{customdata[0]}, predicted %{customdata[1]}: %{customdata[2]:,} images<extra></extra>",
@@ -136,9 +136,10 @@ def confusion_matrix(matrix: list[list[int]], title: str = "Confusion matrix (te
     axis = dict(tickmode="array", tickvals=list(range(10)), ticktext=DIGITS, range=[-0.5, 9.5], showgrid=False,
                 zeroline=False, fixedrange=True)
     fig.update_xaxes(title_text="predicted digit", **axis)
-    fig.update_yaxes(title_text="true digit", autorange=None, **dict(axis, range=[9.5, -0.5]))
-    fig.update_layout(**_base_layout(title, CONFUSION_SIDE))
-    fig.update_layout(width=CONFUSION_SIDE + 90, margin=dict(l=80, r=20, t=60, b=80), hovermode="closest",
+    fig.update_yaxes(title_text="true digit", **dict(axis, range=[9.5, -0.5]))
+    margin = dict(l=60, r=10, t=50, b=60)
+    fig.update_layout(**_base_layout(title, CONFUSION_PLOT + margin["t"] + margin["b"]))
+    fig.update_layout(width=CONFUSION_PLOT + margin["l"] + margin["r"], margin=margin, hovermode="closest",
                       showlegend=False, plot_bgcolor="white")
     return fig
 
@@ -232,10 +233,13 @@ def for_projector(figure: go.Figure) -> go.Figure:
     fig = go.Figure(figure)
     fig.update_layout(font=dict(size=18), title_font=dict(size=24), colorway=PROJECTOR_PALETTE,
                       legend=dict(font=dict(size=18)), hoverlabel=dict(font=dict(size=18)))
+    if fig.layout.height and not fig.layout.width:  # room for the larger text; a fixed-size figure keeps its size
+        fig.update_layout(height=round(fig.layout.height * 1.25))
     fig.update_annotations(font_size=20)  # subplot titles and notes
     fig.update_xaxes(title_font_size=20, tickfont_size=18)
     fig.update_yaxes(title_font_size=20, tickfont_size=18)
     fig.update_traces(textfont_size=18, selector=dict(type="heatmap"))
     fig.update_traces(textfont_size=18, selector=dict(type="bar"))
     fig.update_traces(textfont_size=18, selector=dict(type="scatter", mode="text"))
+    fig.update_traces(textfont_size=17, selector=dict(type="scatter", mode="markers+text"))  # 4 digits per cell
     return fig

@@ -122,7 +122,7 @@ def _bounded_shift(wanted: float, room_before: int, room_after: int) -> int:
 
 
 def step_pictures(steps: Steps, canvas_scale: float = 0.5, model_scale: int = 5) -> list[np.ndarray]:
-    """The four steps as uint8 pictures (dark ink on white) at two fixed, stated scales, so their sizes can be
+    """The four steps as uint8 pictures (dark ink on white, framed) at two fixed, stated scales, so their sizes can be
     compared: the drawing and its crop at `canvas_scale` of the canvas's pixels, the 20-px digit and the 28×28
     input at `model_scale` screen pixels per model pixel, repeated (no smoothing: each model pixel is a square).
     Shown at exactly these sizes (st.image width = the array's width), the browser does not rescale them."""
@@ -137,4 +137,9 @@ def step_pictures(steps: Steps, canvas_scale: float = 0.5, model_scale: int = 5)
         return np.repeat(np.repeat(image, model_scale, axis=0), model_scale, axis=1)
 
     pictures = (canvas(steps.ink), canvas(steps.cropped), model(steps.scaled), model(steps.centred))
-    return [np.round(255 * (1 - np.clip(p, 0, 1))).astype(np.uint8) for p in pictures]
+    framed = [np.pad(np.round(255 * (1 - np.clip(p, 0, 1))).astype(np.uint8), 1, constant_values=FRAME)
+              for p in pictures]
+    return framed
+
+
+FRAME = 180  # a one-pixel grey frame, so each picture's extent shows on a white page

@@ -29,7 +29,7 @@ def test_batch_loss_uses_fractional_epochs():
     assert list(fig.data[0].x) == [0.5, 1.0, 1.5]
     assert list(fig.data[0].y) == [2.0, 0.0, 0.5]  # the batches' own losses: (10·1.0 − 5·2.0) / 5 = 0 for 6–10
     assert [t.name for t in fig.data] == ["per batch", "smoothed (0.6)"]
-    assert "loss of the batches" in fig.layout.yaxis.title.text
+    assert fig.layout.yaxis.title.text == "loss" and "per batch" in fig.layout.title.text
 
 
 def test_training_curves_put_a_stopped_epoch_where_it_stopped():
@@ -54,6 +54,8 @@ def test_confusion_matrix_orientation_scale_and_clicks():
     assert fig.data[0].marker.cmax == 12  # mistakes, not the diagonal, set the colour scale
     cell = 3 * 10 + 5
     assert (fig.data[0].x[cell], fig.data[0].y[cell], fig.data[0].text[cell]) == (5, 3, "12")
+    assert fig.layout.width - fig.layout.margin.l - fig.layout.margin.r == \
+        fig.layout.height - fig.layout.margin.t - fig.layout.margin.b  # a square plot: square cells
     assert fig.layout.yaxis.range == (9.5, -0.5)  # digit 0 on top, as a matrix is read
     click = {"selection": {"points": [{"customdata": {"0": 3, "1": 5, "2": 12}, "x": 5, "y": 3}]}}
     assert charts.clicked_cell(click) == (3, 5) and charts.clicked_cell({"selection": {"points": []}}) is None

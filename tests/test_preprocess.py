@@ -134,8 +134,9 @@ def test_step_pictures_are_at_two_stated_scales_pixel_for_pixel():
     canvas[40:200, 100:160, :3] = 0  # a bar of ink, 160 × 60 canvas pixels
     steps = preprocess_steps(canvas)
     ink, cropped, scaled, centred = step_pictures(steps)
-    assert ink.shape == (140, 140) and cropped.shape == (80, 30)  # canvas pixels at half size
-    assert scaled.shape == (100, 40) and centred.shape == (140, 140)  # model pixels ×5
-    assert centred.dtype == np.uint8 and ink[0, 0] == 255 and ink[60, 65] == 0  # dark ink on white
-    block = centred[70:75, 70:75]
+    frame = 2  # one grey pixel on each side
+    assert ink.shape == (140 + frame, 140 + frame) and cropped.shape == (80 + frame, 30 + frame)  # canvas px at ½
+    assert scaled.shape == (100 + frame, 40 + frame) and centred.shape == (140 + frame, 140 + frame)  # model px ×5
+    assert centred.dtype == np.uint8 and ink[0, 0] == 180 and ink[1, 1] == 255 and ink[61, 66] == 0  # ink on white
+    block = centred[71:76, 71:76]
     assert (block == block[0, 0]).all()  # one model pixel is one flat 5×5 square: no smoothing

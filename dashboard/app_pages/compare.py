@@ -50,6 +50,7 @@ st.dataframe(
                                                          help="the course report's accuracy for this preset"),
         "learning_rate": st.column_config.NumberColumn("lr", format="%g"),
         "train_seconds": st.column_config.NumberColumn("train s", format="%.1f"),
+        "batch_size": st.column_config.NumberColumn("batch"),
         "params": st.column_config.NumberColumn("params", format="localized"),
         "train_images": st.column_config.NumberColumn("train images", format="localized"),
     })

@@ -71,6 +71,8 @@ with left:
     event = st.plotly_chart(charts.for_projector(figure) if st.session_state.get("projector") else figure,
                             key=f"results_confusion_{run_id}", width="content", on_select="rerun",
                             selection_mode="points")
+    st.caption("Darker squares are more mistakes; the colour scale stops at the largest mistake count, so the "
+               "diagonal (the right answers) is simply darkest.")
 off_diagonal = matrix - np.diag(np.diag(matrix))
 worst = np.unravel_index(np.argmax(off_diagonal), matrix.shape)
 clicked = charts.clicked_cell(event)
