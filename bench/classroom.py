@@ -365,7 +365,7 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, to check that it runs")
     args = parser.parse_args()
     if args.smoke:
-        args.drawings, args.models, args.tabs, args.window, args.students, args.seconds = 2, 2, 1, 2, 2, 6
+        args.drawings, args.models, args.tabs, args.window, args.students, args.seconds = 2, 1, 1, 1, 1, 4
     asyncio.run(main_async(args))
 
 

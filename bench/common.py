@@ -38,3 +38,19 @@ def machine() -> str:
     except OSError:
         pass
     return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def settle(page) -> None:
+    """Wait until the dashboard's script run has finished (sync Playwright page)."""
+    from launch import READY
+
+    page.wait_for_timeout(300)
+    page.wait_for_selector(READY, timeout=120_000)
+
+
+def set_number(page, label: str, value) -> None:
+    """Type a number into the box labelled `label` and press Enter, as a person does."""
+    field = page.get_by_label(label, exact=True)
+    field.fill(str(value))
+    field.press("Enter")
+    settle(page)

@@ -22,26 +22,14 @@ import re
 import tempfile
 from pathlib import Path
 
-from common import machine
+from common import machine, settle, set_number
 
-from launch import CHROMIUM, CHROMIUM_ARGS, READY, children, rss_bytes, start_server, stop_server
+from launch import CHROMIUM, CHROMIUM_ARGS, children, rss_bytes, start_server, stop_server
 
 
 def role(pid: int) -> str:
     command = Path(f"/proc/{pid}/cmdline").read_bytes()
     return "prediction process" if b"prediction_process" in command else "training process"
-
-
-def settle(page):
-    page.wait_for_timeout(300)
-    page.wait_for_selector(READY, timeout=120_000)
-
-
-def set_number(page, label, value):
-    field = page.get_by_label(label, exact=True)
-    field.fill(str(value))
-    field.press("Enter")
-    settle(page)
 
 
 ALL_PAGES = "Results,Compare,Draw,Report"

@@ -9,7 +9,7 @@ after its first page, as a teacher's first Train would. Baseline, in the same br
 Build's "Add layer" → the new layer on screen (Streamlit's own click-to-render floor).
 Goals (issue 10): warm ≤ 2 s, cold ≤ 5 s.
 
-    python bench/train_click.py [--repeats 5] [--delay 10]
+    python bench/train_click.py [--repeats 5] [--delay 10] [--smoke]
 """
 
 from __future__ import annotations
@@ -18,23 +18,11 @@ import argparse
 import tempfile
 import time
 
-from common import machine, median, percentile
+from common import machine, median, percentile, set_number, settle
 
-from launch import CHROMIUM, CHROMIUM_ARGS, READY, start_server, stop_server
+from launch import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 
 POINT = "[data-testid='stPlotlyChart'] .scatterlayer .trace .points path"
-
-
-def settle(page):
-    page.wait_for_timeout(300)
-    page.wait_for_selector(READY, timeout=120_000)
-
-
-def set_number(page, label, value):
-    box = page.get_by_label(label, exact=True)
-    box.fill(str(value))
-    box.press("Enter")
-    settle(page)
 
 
 def prepare_build(page, url):
@@ -95,20 +83,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--delay", type=float, default=10.0)
+    parser.add_argument("--smoke", action="store_true", help="one warmed server, one warm run: to check that it runs")
     args = parser.parse_args()
+    if args.smoke:
+        args.repeats, args.delay = 1, 0.0
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         warmed = measure(browser, True, args.repeats, args.delay)
-        before = measure(browser, False, args.repeats, args.delay)
+        before = None if args.smoke else measure(browser, False, args.repeats, args.delay)
         browser.close()
     print(f"machine: {machine()}")
     spread = lambda values: f"median {median(values):.2f} s, p95 {percentile(values, 95):.2f} s"  # noqa: E731
     print(f"Train click → first point visible, training process warmed at the server's first page: "
           f"cold {warmed['cold']:.2f} s, warm {spread(warmed['warm'])} ({args.repeats} runs: "
           f"{', '.join(f'{t:.2f}' for t in warmed['warm'])} s)")
-    print(f"the same without the warm-up (as before): cold {before['cold']:.2f} s, warm {spread(before['warm'])}")
+    if before:
+        print(f"the same without the warm-up (as before): cold {before['cold']:.2f} s, warm {spread(before['warm'])}")
     print(f"baseline, Add layer click → layer on screen: {spread(warmed['floor'])}; warm Train vs baseline "
           f"{median(warmed['warm']) / median(warmed['floor']):.1f}×")
 

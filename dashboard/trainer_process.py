@@ -80,6 +80,8 @@ def main() -> None:
     for line in sys.stdin:
         order = json.loads(line)
         current["stop"] = stop = StopSignal()
+        if order.get("stop"):  # stopped before it could start
+            stop.request()
         writer.ended = False
         try:
             experiment = Experiment.from_dict(order["experiment"])

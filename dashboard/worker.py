@@ -262,8 +262,10 @@ class TrainingWorker:
                 self._trainer = None
                 self._fail(item.run_id, live, f"Training could not start. {err}")
                 return
+        # Stop pressed while the training process was still starting: there was no process to interrupt yet,
+        # so the order itself carries it (the run stops after its first batch and keeps that, like any stop).
         self._trainer.send({"run_id": item.run_id, "experiment": item.experiment.to_dict(),
-                            "batch_every": self.batch_every})
+                            "batch_every": self.batch_every, "stop": live.snapshot().status == "stopping"})
         while (event := self._trainer.next_event()) is not None:
             kind = event.pop("type")
             if kind == "run_ended":

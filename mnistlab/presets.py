@@ -126,13 +126,18 @@ def matching_preset(experiment: Experiment) -> Preset | None:
     return None
 
 
+def epochs_text(epochs: float) -> str:
+    """Epochs trained, for a sentence: "30", "1.33", "0.004" (a run stopped in its first epoch)."""
+    return f"{epochs:.2f}".rstrip("0").rstrip(".") if epochs >= 0.01 or epochs == 0 else f"{epochs:.1g}"
+
+
 def differences_from_report(preset: Preset, experiment: Experiment, epochs_run: float) -> list[str]:
     """How a run of the preset's network differs from the report's own run, as phrases ("trained 1.3 of the
     report's 30 epochs"); empty when the comparison is like for like (the seed aside)."""
     ours, theirs = experiment.config, preset.experiment.config
     found = []
     if epochs_run < ours.epochs:
-        found.append(f"stopped after {epochs_run:g} of its {ours.epochs} epochs")
+        found.append(f"stopped after {epochs_text(epochs_run)} of its {ours.epochs} epochs")
     if ours.epochs != theirs.epochs:
         found.append(f"planned {ours.epochs} epochs where the report trained {theirs.epochs}")
     if (ours.train_limit or 60_000) != (theirs.train_limit or 60_000):

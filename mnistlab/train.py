@@ -210,7 +210,7 @@ class _BridgeLogic:
         """Epochs trained: whole epochs, plus the share of the last one's batches when it was cut short."""
         if not self._steps:
             return 0.0
-        return round(max(self._epoch - 1, 0) + self._batches / self._steps, 2)
+        return round(max(self._epoch - 1, 0) + self._batches / self._steps, 4)
 
     def evaluating(self) -> None:
         self._emit("evaluation_started", EvaluationStarted(self.completed))

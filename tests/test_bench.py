@@ -15,7 +15,7 @@ SMOKE_RUNS = {
     "first_point.py": (["--repeats", "1"], "submit → first live batch point"),
     "classroom.py": (["--smoke"], "per open Train tab"),
     "store_scale.py": (["--sizes", "10,20", "--repeats", "1"], "Draw rerun's store cost"),
-    "train_click.py": (["--repeats", "1", "--delay", "0"], "Train click → first point visible"),
+    "train_click.py": (["--smoke"], "Train click → first point visible"),
 }
 
 

@@ -185,7 +185,8 @@ def test_every_page_has_its_own_address(classroom, browser):
         _settle(page)
         expect(page.locator("h1", has_text=title)).to_be_visible()
         assert page.url.rstrip("/").endswith(f"/{link.lower()}") or link == "Build", page.url
-        fresh = _page(browser, url, "" if link == "Build" else link.lower())
+    for path, title in (("draw", "Draw a digit"), ("report", "The course report, reproduced")):  # bookmarks
+        fresh = _page(browser, url, path)
         expect(fresh.locator("h1", has_text=title)).to_be_visible()
         fresh.context.close()
 

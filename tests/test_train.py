@@ -93,7 +93,7 @@ def test_stop_request_mid_epoch_keeps_partial_run(small_cnn, store_home):
     assert (last["epoch"], last["batch"]) in ((2, 10), (2, 11))
     assert len(result.history["epochs"]) == 2  # Keras closes the interrupted epoch…
     steps = math.ceil(4000 * 0.9 / 32)
-    fraction = round(1 + last["batch"] / steps, 2)  # …which counts as the share of it that was trained
+    fraction = round(1 + last["batch"] / steps, 4)  # …which counts as the share of it that was trained
     assert result.epochs_run == fraction == result.history["epochs"][-1]["completed"]
     assert result.history["epochs"][0]["completed"] == 1.0
     assert heard == [("evaluating", fraction), ("ended", "stopped")]  # the page can say "evaluating" meanwhile

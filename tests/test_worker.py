@@ -49,9 +49,13 @@ def test_live_points_arrive_and_stop_keeps_partial_run(small_cnn):
     snap = worker.current()
     assert snap.run_id == run_id and snap.status == "running" and 0 < snap.fraction < 1
     assert worker.stop(run_id)
-    assert _wait(lambda: not worker.busy)
+    seen = set()
+    assert _wait(lambda: seen.add((worker.current() or worker.last_finished()).status) or not worker.busy)
+    assert seen & {"stopping", "evaluating"}, seen  # never "running" at 100% while it evaluates
+    assert "running" not in seen
     run = store.load(run_id)
     assert run.status == "stopped" and run.metrics is not None and run.has_model
+    assert 0 < run.info["epochs_run"] < 1  # stopped in its first epoch (54,000 images): a fraction of one
     assert worker.last_finished().status == "stopped"
 
 
@@ -63,9 +67,10 @@ def test_queued_run_can_be_removed_before_it_starts(small_cnn):
     assert _wait(lambda: worker.current() is not None, 60)
     assert [rid for rid, _ in worker.queued()] == [second]
     assert worker.stop(second)
-    worker.stop(first)
-    assert _wait(lambda: not worker.busy)
+    worker.stop(first)  # while its training process is still starting: it stops after its first batch
+    assert _wait(lambda: not worker.busy, 40)
     assert [run.run_id for run in store.list_runs().runs] == [first]
+    assert store.load(first).status == "stopped" and store.load(first).info["epochs_run"] < 0.1
 
 
 def test_a_crashed_training_process_fails_the_run_and_is_replaced(small_cnn):

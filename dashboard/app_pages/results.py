@@ -5,7 +5,7 @@ import pandas as pd
 
 import charts
 from common import STATUS_ICONS, clock, follow_runs, run_label, show_figure, show_warnings, st, store, test_set
-from mnistlab.presets import differences_from_report, matching_preset
+from mnistlab.presets import differences_from_report, epochs_text, matching_preset
 from mnistlab.spec import validate
 
 GALLERY_SIZE = 24
@@ -37,7 +37,7 @@ run = by_id[run_id]
 metrics = run.metrics
 preset = matching_preset(run.experiment)
 
-st.caption(f"{STATUS_ICONS.get(run.status, '')} {run.status} · {run.info.get('epochs_run', 0):g} epoch(s) · "
+st.caption(f"{STATUS_ICONS.get(run.status, '')} {run.status} · {epochs_text(run.info.get('epochs_run', 0))} epoch(s) · "
            f"trained in {clock(run.info.get('train_seconds'))} · {run.experiment.config.train_limit or 60000:,} "
            f"training images · created {run.info.get('created', '?')}")
 if run.status == "diverged":
