@@ -79,11 +79,14 @@ def md(text: str) -> str:
 FOLLOW_EVERY = 1.5  # seconds between two looks at the store: a run started anywhere shows within 2 s
 
 
-def follow_runs(page: str) -> None:
+def follow_runs(page: str, enabled: bool = True) -> None:
     """Redraw this page when any run is queued, started, finished, renamed or deleted — from this tab, another
     tab or the command line. A look is one SQLite read (the catalog's counter) in a fragment that draws
-    nothing, so an idle page costs the server almost nothing; an epoch recorded does not redraw it."""
-    _follow(f"follow_{page}")
+    nothing; an epoch recorded does not redraw the page. Still, each look is a script run (~15 ms of the
+    server): a page that already polls (Train while a run trains) or reruns on every stroke (Draw) passes
+    enabled=False, and its timer stops."""
+    if enabled:
+        _follow(f"follow_{page}")
 
 
 @st.fragment(run_every=FOLLOW_EVERY)
@@ -136,5 +139,6 @@ def go_to_results(run_id: str) -> None:
     st.switch_page("app_pages/results.py")
 
 
-__all__ = ["st", "md", "store", "worker", "test_set", "predictor", "shared_figure", "follow_runs", "distinct_names", "show_figure", "fork_in_build", "run_label", "show_warnings",
-           "clock", "go_to_results", "StoreError", "Run"]
+__all__ = ["st", "md", "store", "worker", "test_set", "predictor", "shared_figure", "follow_runs",
+           "distinct_names", "show_figure", "fork_in_build", "run_label", "show_warnings", "clock",
+           "go_to_results", "StoreError", "Run"]

@@ -4,7 +4,7 @@ import pandas as pd
 
 import charts
 from callbacks import mark_draw_model_chosen
-from common import follow_runs, md, predictor, show_figure, st, store, worker
+from common import md, predictor, show_figure, st, store, worker
 from mnistlab.preprocess import preprocess_steps, step_pictures
 from mnistlab.presets import QUICK_CNN
 from mnistlab.store import StoreError
@@ -15,7 +15,6 @@ MAX_MODELS_IN_TABLE = CAPACITY - 1  # with the chosen model, every model a rerun
 MODELS_OFFERED = {"best": 40, "newest": 10}  # a rerun's store cost stays the same with 10 or 10,000 runs
 
 st.title("Draw a digit")
-follow_runs("draw")
 runs = store().model_runs(**MODELS_OFFERED)  # most accurate first
 training = worker()
 

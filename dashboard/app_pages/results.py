@@ -37,7 +37,8 @@ run = by_id[run_id]
 metrics = run.metrics
 preset = matching_preset(run.experiment)
 
-st.caption(f"{STATUS_ICONS.get(run.status, '')} {run.status} · {epochs_text(run.info.get('epochs_run', 0))} epoch(s) · "
+epochs = epochs_text(run.info.get("epochs_run", 0))
+st.caption(f"{STATUS_ICONS.get(run.status, '')} {run.status} · {epochs} epoch(s) · "
            f"trained in {clock(run.info.get('train_seconds'))} · {run.experiment.config.train_limit or 60000:,} "
            f"training images · created {run.info.get('created', '?')}")
 if run.status == "diverged":

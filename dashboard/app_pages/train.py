@@ -14,8 +14,8 @@ OUTCOME_SENTENCES = {
 }
 
 st.title("Train")
-follow_runs("train")
 training = worker()
+follow_runs("train", enabled=not training.busy)  # while a run trains, the live panel polls already
 
 
 def _live_panel(snap) -> None:
@@ -23,7 +23,8 @@ def _live_panel(snap) -> None:
     if snap.status == "starting":
         st.progress(0.0, text="Preparing data and building the model…")
     elif snap.status == "stopping":
-        st.progress(snap.fraction, text=f"Stopping after batch {snap.batch}/{snap.steps} of epoch {max(snap.epoch, 1)}…")
+        st.progress(snap.fraction,
+                    text=f"Stopping after batch {snap.batch}/{snap.steps} of epoch {max(snap.epoch, 1)}…")
     elif snap.status == "evaluating":
         st.progress(snap.fraction, text="Training is over: evaluating the model on the 10,000 test images…")
     else:
