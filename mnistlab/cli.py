@@ -83,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_predict)
 
+    p = sub.add_parser("inspect", help="inside a stored run's model for an image: each layer, saliency, pictures")
+    p.add_argument("--run", required=True, help="run id, exact name, or ≥ 4 characters of the id")
+    p.add_argument("image", help="a PNG or JPEG of one digit (any size; preprocessed as on the Draw page)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--output", type=Path, help="a folder for PNGs of the feature maps, weights and saliency")
+    p.set_defaults(handler=cmd_inspect)
+
     p = sub.add_parser("reproduce", help="train the report's experiments and compare with its numbers")
     p.add_argument("--only", help='comma-separated preset names, e.g. "MLP 1,CNN 5"')
     _add_training_overrides(p)
@@ -205,6 +212,38 @@ def cmd_predict(args) -> int:
                           "probabilities": [float(p) for p in prediction.probabilities]}, indent=2))
     else:
         print(f"{prediction.digit}  (confidence {prediction.confidence:.1%}, model {run.name} {run.run_id})")
+    return EXIT_OK
+
+
+def cmd_inspect(args) -> int:
+    from .inspect import summary, write_pictures
+    from .predict import load_image_file
+    from .preprocess import canvas_to_mnist
+
+    image = canvas_to_mnist(load_image_file(args.image))
+    if image is None:
+        raise CliError(f"{args.image} looks blank (no digit found), so there is nothing to inspect.")
+    store = RunStore()
+    run = store.find_run(args.run)
+    model = store.load_model(run.run_id)
+    report = summary(model, image)
+    if args.output:
+        try:
+            report["pictures"] = [str(path) for path in write_pictures(model, image, args.output)]
+        except OSError as err:
+            raise CliError(f"Cannot write pictures to {args.output}: {err.strerror or err}.") from None
+    if args.json:
+        print(_json({"run_id": run.run_id, **report}, indent=2))
+        return EXIT_OK
+    print(f"{report['digit']}  (confidence {report['confidence']:.1%}, model {run.name} {run.run_id})")
+    _print_table([{"layer": layer["name"], "output shape": "×".join(map(str, layer["shape"])),
+                   "min": f"{layer['min']:.3g}", "mean": f"{layer['mean']:.3g}", "max": f"{layer['max']:.3g}",
+                   "> 0": f"{layer['active']:.0%}"} for layer in report["layers"]],
+                 ["layer", "output shape", "min", "mean", "max", "> 0"])
+    if report["linear"]:
+        print("\nEvery hidden layer is linear: the whole network is one template per digit (see linear-templates.png).")
+    for path in report.get("pictures", []):
+        print(f"written {path}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -146,3 +146,64 @@ def _batch(image: np.ndarray) -> np.ndarray:
     if image.shape != (28, 28):
         raise ValueError(f"An image to inspect is 28×28; this one is {image.shape}.")
     return image.reshape(1, 28, 28, 1)
+
+
+def summary(model, image: np.ndarray) -> dict:
+    """What `python -m mnistlab inspect` prints: the prediction, each layer's shape and statistics of its output
+    (for ReLU layers the share of units that fired), the occlusion saliency, and the linear templates' note."""
+    outputs = activations(model, image)
+    probabilities = outputs[-1].values.astype(float)
+    digit = int(np.argmax(probabilities))
+    layers = [{"name": o.name, "kind": o.kind, "shape": list(o.shape), "min": float(o.values.min()),
+               "mean": float(o.values.mean()), "max": float(o.values.max()),
+               "active": float((o.values > 0).mean())} for o in outputs]
+    return {"digit": digit, "confidence": float(probabilities[digit]), "probabilities": probabilities.tolist(),
+            "layers": layers, "saliency": saliency(model, image, "occlusion", digit).round(5).tolist(),
+            "linear": linear_templates(model) is not None}
+
+
+def write_pictures(model, image: np.ndarray, folder) -> list:
+    """PNGs of what `summary` describes, into `folder` (made if missing): the input, each map layer's channels
+    side by side, the first layer's weights, the occlusion saliency, and the templates of a linear network.
+    Values at one scale per picture: grey is 0, white the largest positive, black the largest negative
+    (the input: ink black on white). Returns the paths written."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    pictures = {"input": 255 - np.round(255 * np.clip(image, 0, 1)).astype(np.uint8)}
+    for number, out in enumerate(activations(model, image), start=1):
+        if len(out.shape) == 3:
+            pictures[f"layer{number:02d}-{out.name}"] = _signed(_tiles(np.moveaxis(out.values, -1, 0)))
+    pictures["first-layer-weights"] = _signed(_tiles(first_layer_weights(model)[:64]))
+    pictures["saliency-occlusion"] = _signed(saliency(model, image, "occlusion"))
+    templates = linear_templates(model)
+    if templates is not None:
+        pictures["linear-templates"] = _signed(_tiles(templates.templates))
+    written = []
+    for name, picture in pictures.items():
+        path = folder / f"{name}.png"
+        scale = max(1, 280 // max(picture.shape))
+        Image.fromarray(np.kron(picture, np.ones((scale, scale), np.uint8))).save(path)
+        written.append(path)
+    return written
+
+
+def _tiles(maps: np.ndarray, gap: int = 1) -> np.ndarray:
+    """Several 2-D maps in one row-major grid, as square as it goes, separated by NaN (drawn grey)."""
+    count, height, width = maps.shape
+    columns = int(np.ceil(np.sqrt(count)))
+    rows = int(np.ceil(count / columns))
+    grid = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap), np.nan, np.float32)
+    for i, single in enumerate(maps):
+        top, left = (i // columns) * (height + gap), (i % columns) * (width + gap)
+        grid[top:top + height, left:left + width] = single
+    return grid
+
+
+def _signed(values: np.ndarray) -> np.ndarray:
+    peak = float(np.nanmax(np.abs(values))) or 1.0
+    scaled = 128 + 127 * np.nan_to_num(values / peak, nan=0.0)
+    return np.round(scaled).astype(np.uint8)

@@ -141,3 +141,44 @@ def test_reproduce_is_resumable_and_writes_markdown(tmp_path):
     again = run_cli("reproduce", "--only", "CNN 3", "--epochs", 1, "--limit", 3000, home=home)
     assert again.returncode == 0 and "already reproduced" in again.stderr
     assert len(list((home / "runs").iterdir())) == 1
+
+
+def test_inspect_prints_every_layer_and_writes_pictures(tmp_path, trained_store):
+    from conftest import drawn_digit
+
+    home, run_id = trained_store
+    canvas, label = drawn_digit(0)
+    Image.fromarray(canvas).save(tmp_path / "digit.png")
+    out = run_cli("inspect", "--run", run_id, tmp_path / "digit.png", "--json", "--output", tmp_path / "pics",
+                  home=home)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["digit"] == label and [layer["kind"] for layer in report["layers"]] == [
+        "Conv2D", "MaxPooling2D", "Flatten", "Dense"]
+    assert report["layers"][0]["shape"] == [26, 26, 16] and np.array(report["saliency"]).shape == (28, 28)
+    assert report["linear"] is False
+    names = sorted(Path(path).name for path in report["pictures"])
+    assert names == ["first-layer-weights.png", "input.png", "layer01-conv2d_1.png", "layer02-max_pooling2d_2.png",
+                     "saliency-occlusion.png"]
+    assert all(Image.open(tmp_path / "pics" / name).size[0] >= 28 for name in names)
+    text = run_cli("inspect", "--run", run_id, tmp_path / "digit.png", home=home)
+    assert text.returncode == 0 and "conv2d_1" in text.stdout and "26×26×16" in text.stdout
+
+
+def test_inspect_bad_inputs_are_one_sentence(tmp_path, trained_store):
+    home, run_id = trained_store
+    for name, phrase in _bad_images(tmp_path).items():
+        out = run_cli("inspect", "--run", run_id, tmp_path / name, home=home)
+        assert out.returncode == 2 and phrase in out.stderr and "Traceback" not in out.stderr, (name, out.stderr)
+    Image.fromarray(np.full((50, 50), 255, np.uint8)).save(tmp_path / "blank.png")
+    out = run_cli("inspect", "--run", run_id, tmp_path / "blank.png", home=home)
+    assert out.returncode == 2 and "looks blank" in out.stderr
+    from mnistlab.store import RunStore
+
+    queued = RunStore(home).create_run(RunStore(home).load(run_id).experiment)  # no model yet
+    from conftest import drawn_digit
+
+    Image.fromarray(drawn_digit(1)[0]).save(tmp_path / "digit.png")
+    out = run_cli("inspect", "--run", queued, tmp_path / "digit.png", home=home)
+    RunStore(home).delete(queued)
+    assert out.returncode == 2 and "has no saved model" in out.stderr, out.stderr
