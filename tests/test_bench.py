@@ -15,6 +15,7 @@ SMOKE_RUNS = {
     "first_point.py": (["--repeats", "1"], "submit → first live batch point"),
     "classroom.py": (["--smoke"], "per open Train tab"),
     "store_scale.py": (["--sizes", "10,20", "--repeats", "1"], "Draw rerun's store cost"),
+    "inspect_latency.py": (["--smoke"], "activations + occlusion"),
     "train_click.py": (["--smoke"], "Train click → first point visible"),
 }
 
