@@ -172,25 +172,6 @@ def test_pages_follow_runs_started_renamed_or_queued_elsewhere(classroom, browse
     _shot(watcher, "seams-train-followed")
 
 
-def test_every_page_has_its_own_address(classroom, browser):
-    """Item 7: each page's address can be bookmarked and opened directly."""
-    from playwright.sync_api import expect
-
-    url, _ = classroom
-    page = _page(browser, url)
-    titles = {"Train": "Train", "Results": "Results", "Compare": "Compare runs", "Draw": "Draw a digit",
-              "Report": "The course report, reproduced", "Build": "Build a network"}
-    for link, title in titles.items():
-        page.get_by_role("link", name=link).click()
-        _settle(page)
-        expect(page.locator("h1", has_text=title)).to_be_visible()
-        assert page.url.rstrip("/").endswith(f"/{link.lower()}") or link == "Build", page.url
-    for path, title in (("draw", "Draw a digit"), ("report", "The course report, reproduced")):  # bookmarks
-        fresh = _page(browser, url, path)
-        expect(fresh.locator("h1", has_text=title)).to_be_visible()
-        fresh.context.close()
-
-
 def test_open_in_build_forks_a_run(classroom, browser):
     """Compare's "Open in Build": the Build page holds the run's layers and settings under a new name."""
     from playwright.sync_api import expect
@@ -229,18 +210,29 @@ def test_the_training_process_is_warm_before_anyone_presses_train(store_home, br
         stop_server(process)
 
 
-def test_projector_mode_on_every_page_at_1280_by_720(classroom, browser):
-    """Projector mode, toggled once in the sidebar, stays on across pages: chart text ≥ 18 px, titles ≥ 24 px, the
-    whole confusion matrix fits a 1280×720 screen. Screenshots of every page land in artifacts/ to be looked at."""
+TITLES = {"Train": "Train", "Results": "Results", "Compare": "Compare runs", "Draw": "Draw a digit",
+          "Report": "The course report, reproduced", "Build": "Build a network"}
+
+
+def test_every_page_has_its_address_and_a_projector_mode_at_1280_by_720(classroom, browser):
+    """Item 7: each page has its own address, and /draw and /report open directly (bookmarks). Projector mode,
+    toggled once in the sidebar, stays on across pages: chart text ≥ 18 px, titles ≥ 24 px, the whole confusion
+    matrix fits a 1280×720 screen. Screenshots of every page land in artifacts/ to be looked at."""
     from playwright.sync_api import expect
 
     url, _ = classroom
+    for path in ("draw", "report"):
+        fresh = _page(browser, url, path)
+        expect(fresh.locator("h1", has_text=TITLES[path.title()])).to_be_visible()
+        fresh.context.close()
     page = _page(browser, url)
     page.get_by_text("Projector mode").click()
     _settle(page)
-    for link in ("Build", "Train", "Results", "Compare", "Draw", "Report"):
+    for link in ("Train", "Results", "Compare", "Draw", "Report", "Build"):
         page.get_by_role("link", name=link).click()
         _settle(page)
+        expect(page.locator("h1", has_text=TITLES[link])).to_be_visible()
+        assert page.url.rstrip("/").endswith(f"/{link.lower()}") or link == "Build", page.url
         expect(page.get_by_role("switch", name="Projector mode")).to_be_checked()
         if link in ("Train", "Results", "Compare"):  # the pages with charts here (no drawing, no reproduction yet)
             expect(page.locator(".js-plotly-plot .xtick text").first).to_be_visible()

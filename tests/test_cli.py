@@ -143,16 +143,16 @@ def test_reproduce_is_resumable_and_writes_markdown(tmp_path):
     assert len(list((home / "runs").iterdir())) == 1
 
 
-def test_inspect_prints_every_layer_and_writes_pictures(tmp_path, trained_store):
+def test_inspect_prints_every_layer_and_writes_pictures(tmp_path, trained_store, capsys, monkeypatch):
     from conftest import drawn_digit
 
     home, run_id = trained_store
+    monkeypatch.setenv("MNISTLAB_HOME", str(home))
     canvas, label = drawn_digit(0)
     Image.fromarray(canvas).save(tmp_path / "digit.png")
-    out = run_cli("inspect", "--run", run_id, tmp_path / "digit.png", "--json", "--output", tmp_path / "pics",
-                  home=home)
-    assert out.returncode == 0, out.stderr
-    report = json.loads(out.stdout)
+    assert main(["inspect", "--run", run_id, str(tmp_path / "digit.png"), "--json", "--output",
+                 str(tmp_path / "pics")]) == 0
+    report = json.loads(capsys.readouterr().out)
     assert report["digit"] == label and [layer["kind"] for layer in report["layers"]] == [
         "Conv2D", "MaxPooling2D", "Flatten", "Dense"]
     assert report["layers"][0]["shape"] == [26, 26, 16] and np.array(report["saliency"]).shape == (28, 28)
@@ -161,8 +161,9 @@ def test_inspect_prints_every_layer_and_writes_pictures(tmp_path, trained_store)
     assert names == ["first-layer-weights.png", "input.png", "layer01-conv2d_1.png", "layer02-max_pooling2d_2.png",
                      "saliency-occlusion.png"]
     assert all(Image.open(tmp_path / "pics" / name).size[0] >= 28 for name in names)
-    text = run_cli("inspect", "--run", run_id, tmp_path / "digit.png", home=home)
-    assert text.returncode == 0 and "conv2d_1" in text.stdout and "26×26×16" in text.stdout
+    assert main(["inspect", "--run", run_id, str(tmp_path / "digit.png")]) == 0
+    text = capsys.readouterr().out
+    assert "conv2d_1" in text and "26×26×16" in text
 
 
 def test_inspect_bad_inputs_are_one_sentence(tmp_path, trained_store):
