@@ -349,6 +349,9 @@ def test_results_say_when_a_run_is_not_comparable_with_the_report(home_with_run,
     _no_exceptions(at)
     assert not any("vs report" in str(metric.proto.delta) for metric in at.metric)
     assert any("stopped after 1.3 of its 30 epochs" in caption.value for caption in at.caption)
+    network = next(frame for frame in at.dataframe if "output shape" in frame.value.columns)
+    assert json.loads(network.proto.columns)["params"]["type_config"]["format"] == "localized"  # 18,496 (item 8)
     write_json(folder / "run.json", dict(info, status="completed", epochs_run=30))
     at = _app("results")
     assert any("vs report" in str(metric.proto.delta) for metric in at.metric)
+
