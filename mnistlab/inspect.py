@@ -93,23 +93,24 @@ def saliency(model, image: np.ndarray, method: str = "occlusion", digit: int | N
     gradient_x_input: the gradient of the digit's probability with respect to each pixel, times the pixel.
     """
     x = _batch(image)
-    if digit is None:
-        digit = int(np.argmax(model(x, training=False)[0]))
     if method == "occlusion":
         return _occlusion(model, x, digit)
     if method == "gradient_x_input":
+        if digit is None:
+            digit = int(np.argmax(model(x, training=False)[0]))
         return _gradient_x_input(model, x, digit)
     raise ValueError(f"Unknown saliency method {method!r}; use 'occlusion' or 'gradient_x_input'.")
 
 
-def _occlusion(model, x: np.ndarray, digit: int) -> np.ndarray:
+def _occlusion(model, x: np.ndarray, digit: int | None) -> np.ndarray:
     size, stride = OCCLUSION_PATCH, OCCLUSION_STRIDE
     corners = [(top, left) for top in range(0, 28 - size + 1, stride) for left in range(0, 28 - size + 1, stride)]
-    batch = np.repeat(x, len(corners), axis=0)
-    for i, (top, left) in enumerate(corners):
+    batch = np.repeat(x, len(corners) + 1, axis=0)  # the image itself first: one pass gives the base and the drops
+    for i, (top, left) in enumerate(corners, start=1):
         batch[i, top:top + size, left:left + size, 0] = 0.0
-    base = float(np.asarray(model(x, training=False))[0, digit])
-    drops = base - np.asarray(model(batch, training=False))[:, digit]
+    probabilities = np.asarray(model(batch, training=False))
+    digit = int(np.argmax(probabilities[0])) if digit is None else digit
+    drops = probabilities[0, digit] - probabilities[1:, digit]
     total, count = np.zeros((28, 28)), np.zeros((28, 28))
     for drop, (top, left) in zip(drops, corners):
         total[top:top + size, left:left + size] += drop
