@@ -121,11 +121,13 @@ def distinct_names(runs: list[Run]) -> dict[str, str]:
     return names
 
 
-def show_figure(figure: go.Figure, key: str) -> None:
-    """A chart across its column, restyled for a projector when projector mode is on (a sidebar toggle)."""
+def show_figure(figure: go.Figure, key: str, width: str = "stretch", **options):
+    """A chart (across its column by default), restyled for a projector when projector mode is on (a sidebar
+    toggle); `options` go to st.plotly_chart (a selection's on_select and mode), whose result is returned."""
     from charts import for_projector
 
-    st.plotly_chart(for_projector(figure) if st.session_state.get("projector") else figure, key=key, width="stretch")
+    return st.plotly_chart(for_projector(figure) if st.session_state.get("projector") else figure, key=key,
+                           width=width, **options)
 
 
 def fork_in_build(run: Run) -> None:

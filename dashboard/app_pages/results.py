@@ -68,10 +68,8 @@ st.subheader("Confusion matrix")
 matrix = np.array(metrics["confusion_matrix"])
 left, right = st.columns([3, 2], gap="large")
 with left:
-    figure = charts.confusion_matrix(matrix.tolist())
-    event = st.plotly_chart(charts.for_projector(figure) if st.session_state.get("projector") else figure,
-                            key=f"results_confusion_{run_id}", width="content", on_select="rerun",
-                            selection_mode="points")
+    event = show_figure(charts.confusion_matrix(matrix.tolist()), key=f"results_confusion_{run_id}",
+                        width="content", on_select="rerun", selection_mode="points")
     st.caption("Darker squares are more mistakes; the colour scale stops at the largest mistake count, so the "
                "diagonal (the right answers) is simply darkest.")
 off_diagonal = matrix - np.diag(np.diag(matrix))
