@@ -16,6 +16,9 @@ from . import backend
 
 OCCLUSION_PATCH = 4  # px: about a pen stroke's width at 28×28
 OCCLUSION_STRIDE = 2
+CHANNELS_SHOWN = 64  # per layer in a view: more would be too small to see, and cost the page to draw
+# Layers a view skips: a reshape, and layers that pass their input through unchanged at inference.
+NOTHING_NEW = frozenset({"Flatten", "Dropout", "RandomRotation", "RandomTranslation", "RandomZoom"})
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,40 @@ class LinearTemplates:
     """A network whose hidden layers are all linear is one linear map: logits = image · templates + biases."""
     templates: np.ndarray  # (10, 28, 28): how much each pixel's ink adds to each digit's logit
     biases: np.ndarray     # (10,)
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """Everything the dashboard's view of one image shows, as plain arrays (it crosses a process boundary)."""
+    layers: list[LayerOutput]    # every layer but NOTHING_NEW ones; a map layer's values cut to its first
+                                 # CHANNELS_SHOWN channels (its shape still says how many it has)
+    first_layer: np.ndarray      # first_layer_weights, at most CHANNELS_SHOWN of them
+    first_layer_kind: str        # "filters" (Conv2D) or "units" (Dense)
+    templates: LinearTemplates | None
+    saliency: np.ndarray         # occlusion, for the predicted digit
+    probabilities: np.ndarray    # (10,)
+
+    @property
+    def digit(self) -> int:
+        return int(np.argmax(self.probabilities))
+
+
+def inspection(model, image: np.ndarray, channels_shown: int = CHANNELS_SHOWN) -> Inspection:
+    """One image seen through the whole network: two forward passes (every layer's output; the occluded batch)."""
+    outputs = activations(model, image)
+    shown = []
+    for out in outputs:
+        if out.kind in NOTHING_NEW:
+            continue
+        if len(out.shape) == 3:
+            out = LayerOutput(out.name, out.kind, out.shape, out.values[..., :channels_shown])
+        shown.append(out)
+    first = first_layer_weights(model)
+    probabilities = outputs[-1].values
+    first_kind = next(type(layer).__name__ for layer in model.layers if type(layer).__name__ in ("Conv2D", "Dense"))
+    return Inspection(shown, first[:channels_shown], "filters" if first_kind == "Conv2D" else "units",
+                      linear_templates(model),
+                      saliency(model, image, "occlusion", int(np.argmax(probabilities))), probabilities)
 
 
 def activations(model, image: np.ndarray) -> list[LayerOutput]:
@@ -59,7 +96,7 @@ def linear_templates(model) -> LinearTemplates | None:
     layers with the linear activation, Flatten and Dropout), or None for any network with a non-linearity.
     However many units such a network has, it can only draw one template per digit: that is why MLP 1, 2 and 3
     all stop near 92%."""
-    weights, biases = np.eye(784, dtype=np.float64), np.zeros(784)
+    weights, biases = None, np.zeros(784)  # None: the identity (784 × 784), never built
     layers = model.layers
     for number, layer in enumerate(layers, start=1):
         kind = type(layer).__name__
@@ -71,8 +108,8 @@ def linear_templates(model) -> LinearTemplates | None:
         if number < len(layers) and activation != "linear":
             return None
         kernel, bias = (np.asarray(w, dtype=np.float64) for w in layer.get_weights())
-        weights, biases = weights @ kernel, biases @ kernel + bias
-    if weights.shape[1] != 10:
+        weights, biases = (kernel if weights is None else weights @ kernel), biases @ kernel + bias
+    if weights is None or weights.shape[1] != 10:
         return None
     return LinearTemplates(weights.T.reshape(10, 28, 28).astype(np.float32), biases.astype(np.float32))
 

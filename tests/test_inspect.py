@@ -83,3 +83,21 @@ def test_occlusion_highlights_ink_not_background(trained, digits):
 def test_images_of_another_size_are_refused(trained):
     with pytest.raises(ValueError, match="28×28"):
         inspect.activations(trained, np.zeros((280, 280)))
+
+
+def test_one_inspection_holds_what_the_view_shows(digits):
+    """inspection(): the layers worth a picture (Flatten and Dropout left out), map layers cut to the channels shown
+    but keeping their real shape, the first layer's kind, the templates of a linear network and the saliency."""
+    image = digits[0][0]
+    cnn = build_model(get_preset("CNN 5").experiment)  # Conv 32, Pool, Conv 64, Pool, Flatten, Dropout, Dense
+    seen = inspect.inspection(cnn, image, channels_shown=40)
+    assert [o.kind for o in seen.layers] == ["Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Dense"]
+    assert seen.layers[2].shape == (11, 11, 64) and seen.layers[2].values.shape == (11, 11, 40)
+    assert seen.layers[0].values.shape == (26, 26, 32)
+    assert seen.first_layer_kind == "filters" and seen.first_layer.shape == (32, 3, 3) and seen.templates is None
+    assert seen.digit == int(np.argmax(seen.probabilities)) and seen.saliency.shape == (28, 28)
+    np.testing.assert_allclose(seen.saliency, inspect.saliency(cnn, image, "occlusion", seen.digit), atol=1e-6)
+    mlp = build_model(get_preset("MLP 3").experiment)
+    seen = inspect.inspection(mlp, image)
+    assert seen.first_layer_kind == "units" and seen.first_layer.shape == (64, 28, 28)  # 300 units, 64 shown
+    assert seen.templates is not None and [o.shape for o in seen.layers] == [(300,), (100,), (10,)]
