@@ -11,6 +11,8 @@ Protocol: pickled dicts over a socket pair (multiprocessing.connection), one ans
     → {"ready": True, "rss": ...} | {"failed": message}      once, at start
     ← {"op": "predict", "run_ids": [...], "image": (28, 28) float32 in [0, 1]}
     → {"probabilities": {run_id: (10,) float32}, "errors": {run_id: sentence}, "rss": ...}
+    ← {"op": "inspect", "run_id": id, "image": (28, 28) float32 in [0, 1]}
+    → {"inspection": mnistlab.inspect.Inspection, "rss": ...} | {"error": sentence, "rss": ...}
     ← {"op": "stats"}
     → {"loaded": [run ids, least recently used first], "loads": n, "rss": ...}
 
@@ -31,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from child import die_with_parent, rss_bytes  # noqa: E402
 from mnistlab import backend  # noqa: E402
+from mnistlab.inspect import inspection  # noqa: E402
 from mnistlab.store import RunStore, StoreError, file_stamp  # noqa: E402
 
 FAILED_LOADS_KEPT = 100
@@ -85,6 +88,11 @@ def answer(cache: ModelCache, request: dict) -> dict:
     if request["op"] == "stats":
         return {"loaded": cache.loaded(), "loads": cache.loads, "rss": rss_bytes()}
     image = np.asarray(request["image"], dtype=np.float32).reshape(BLANK.shape)
+    if request["op"] == "inspect":
+        try:
+            return {"inspection": inspection(cache.model(request["run_id"]), image[0, :, :, 0]), "rss": rss_bytes()}
+        except StoreError as err:
+            return {"error": str(err), "rss": rss_bytes()}
     found, errors = {}, {}
     for run_id in request["run_ids"]:
         try:

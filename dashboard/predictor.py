@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from child import GrowthWatch
+from mnistlab.inspect import Inspection
 from mnistlab.predict import Prediction
 from mnistlab.preprocess import Steps, preprocess_steps
 from mnistlab.store import Run, RunStore, StoreError
@@ -97,6 +98,19 @@ class Predictor:
         self._broken.update(reply["errors"])
         found = {run_id: Prediction.from_probabilities(probs, steps) for run_id, probs in reply["probabilities"].items()}
         return {run.run_id: found.get(run.run_id) or StoreError(reply["errors"][run.run_id]) for run in runs}
+
+    def inspect(self, run: Run, image: np.ndarray) -> Inspection:
+        """The run's model's view of one 28×28 input (ink 1 on 0): every layer, the first layer's weights, the
+        linear templates if it has them, the occlusion saliency. Raises StoreError with the store's sentence."""
+        image = np.asarray(image, dtype=np.float32)
+        if image.shape != (28, 28):  # checked here, before a request: the view's budget is one MNIST-sized input
+            raise ValueError(f"An image to inspect is 28×28; this one is {image.shape}.")
+        reply = self._ask({"op": "inspect", "run_id": run.run_id, "image": image})
+        if "error" in reply:
+            self._broken[run.run_id] = reply["error"]
+            raise StoreError(reply["error"])
+        self._broken.pop(run.run_id, None)
+        return reply["inspection"]
 
     def known_broken(self) -> set[str]:
         """Runs whose model could not be used the last time it was asked (no request is made)."""

@@ -104,6 +104,29 @@ def test_a_broken_or_deleted_model_is_a_sentence_and_the_others_still_answer(pre
     assert predictor.predict_drawing(runs["b"], canvas).digit == label
 
 
+def test_the_inside_view_comes_from_the_process_and_equals_the_library(predictor, store_of_copies):
+    """Inside's every layer, weights and saliency, computed in the prediction process, are what mnistlab.inspect
+    gives on the model itself; a broken model is the store's sentence; only a 28×28 input is sent."""
+    from mnistlab import inspect
+
+    runs = _runs(store_of_copies)
+    image = preprocess_steps(drawn_digit(5)[0]).centred
+    seen = predictor.inspect(runs["a"], image)
+    direct = inspect.inspection(store_of_copies.load_model(runs["a"].run_id), image)
+    assert [o.name for o in seen.layers] == [o.name for o in direct.layers] != []
+    for ours, theirs in zip(seen.layers, direct.layers):
+        np.testing.assert_allclose(ours.values, theirs.values, atol=1e-5)
+    np.testing.assert_allclose(seen.saliency, direct.saliency, atol=1e-5)
+    np.testing.assert_allclose(seen.first_layer, direct.first_layer)
+    assert seen.digit == direct.digit and seen.first_layer_kind == "filters" and seen.templates is None
+    (runs["b"].path / "model.keras").write_bytes(b"not a keras archive")
+    with pytest.raises(StoreError, match="could not be loaded safely"):
+        predictor.inspect(runs["b"], image)
+    assert runs["b"].run_id in predictor.known_broken()
+    with pytest.raises(ValueError, match="28×28"):
+        predictor.inspect(runs["a"], np.zeros((280, 280)))
+
+
 def test_a_prediction_process_that_dies_is_started_again(predictor, store_of_copies):
     run = _runs(store_of_copies)["a"]
     canvas, label = drawn_digit(4)
@@ -126,9 +149,10 @@ store = RunStore(sys.argv[1])
 predictor = Predictor(store)
 run = store.list_runs().runs[0]
 print(predictor.predict_drawing(run, drawn_digit(0)[0]).digit)
+print(predictor.inspect(run, drawn_digit(0)[0][::10, ::10, 0] / 255.0).digit is not None)
 predictor.close()
 print(sorted(m for m in ("tensorflow", "keras") if m in sys.modules))
 """
     out = subprocess.run([sys.executable, "-c", code, str(store_of_copies.home)], cwd=REPO, capture_output=True,
                          text=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(REPO / "tests")))
-    assert out.stdout.split() == [str(drawn_digit(0)[1]), "[]"], out.stderr[-2000:]
+    assert out.stdout.split() == [str(drawn_digit(0)[1]), "True", "[]"], out.stderr[-2000:]
