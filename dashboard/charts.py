@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import math
 
+import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -166,7 +167,8 @@ def probability_bars(probabilities, title: str = "How sure is the model?") -> go
     bars = dict(type="bar", x=DIGITS, y=values, marker=dict(color=colours), text=[f"{v:.0%}" for v in values],
                 textposition="outside", hovertemplate="digit %{x}: %{y:.2%}<extra></extra>")
     layout = dict(_base_layout(title, height=360), hovermode="closest", showlegend=False,
-                  xaxis=dict(title=dict(text="digit"), type="category"),
+                  xaxis=dict(title=dict(text="digit"), type="category", tickmode="array", tickvals=DIGITS,
+                             tickangle=0),  # all ten, upright, even in a narrow column
                   yaxis=dict(title=dict(text="probability"), range=[0, 1.12], tickformat=".0%"))
     return go.Figure(data=[bars], layout=layout)
 
@@ -242,4 +244,124 @@ def for_projector(figure: go.Figure) -> go.Figure:
     fig.update_traces(textfont_size=18, selector=dict(type="bar"))
     fig.update_traces(textfont_size=18, selector=dict(type="scatter", mode="text"))
     fig.update_traces(textfont_size=17, selector=dict(type="scatter", mode="markers+text"))  # 4 digits per cell
+    return fig
+
+
+
+# The inside view (app_pages/inside.py): one image seen by every layer. Arrays in, figures out.
+
+SIGNED = "RdBu_r"  # negative blue, zero white, positive red
+OVERLAY = [[0.0, "rgba(33,102,172,0.8)"], [0.5, "rgba(255,255,255,0)"], [1.0, "rgba(178,24,43,0.8)"]]  # 0: see-through
+
+
+def _tiles(maps: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n, h, w) maps in a grid `columns` wide, a blank (NaN) pixel apart, and each pixel's map number (-1: gap)."""
+    count, height, width = maps.shape
+    rows = math.ceil(count / columns)
+    grid = np.full((rows * (height + 1) - 1, columns * (width + 1) - 1), np.nan, np.float32)
+    owner = np.full(grid.shape, -1, np.int16)  # sent as binary: 2 bytes a pixel
+    for number, single in enumerate(maps):
+        top, left = (number // columns) * (height + 1), (number % columns) * (width + 1)
+        grid[top:top + height, left:left + width] = single
+        owner[top:top + height, left:left + width] = number
+    return grid, owner
+
+
+def _z(grid: np.ndarray) -> np.ndarray:
+    """A grid for Plotly (NaN: a gap, no hover). An array, not lists: Plotly
+    checks a list element by element (a third of a second for CNN 5's layers) and an array at once, and sends it
+    as binary: float32 is 4 bytes a value."""
+    return np.asarray(grid, np.float32)
+
+
+def _colour_scale(values: np.ndarray) -> dict:
+    """One scale for a whole layer: 0 to its largest value when nothing is negative (after ReLU), else
+    symmetric about 0 (blue below, red above)."""
+    low, high = float(np.nanmin(values)), float(np.nanmax(values))
+    if low >= 0:
+        return dict(colorscale="Blues", zmin=0.0, zmax=high or 1.0)
+    peak = max(-low, high) or 1.0
+    return dict(colorscale=SIGNED, zmin=-peak, zmid=0.0, zmax=peak)
+
+
+def _picture(traces: list[dict], title: str, height: int) -> go.Figure:
+    """Square pixels, row 0 at the top, no axes: the figure is a picture. Built in one go (a figure's update_*
+    calls cost more than its data here; the Inside page draws six of these on every stroke)."""
+    layout = dict(_base_layout(title, height), hovermode="closest", showlegend=False,
+                  margin=dict(l=5, r=5, t=75, b=5), plot_bgcolor="white",
+                  xaxis=dict(visible=False, constrain="domain"),
+                  yaxis=dict(visible=False, autorange="reversed", scaleanchor="x", constrain="domain"))
+    return go.Figure(data=traces, layout=layout)
+
+
+def _tiled_heatmap(maps: np.ndarray, columns: int, what: str, scale: dict) -> dict:
+    grid, owner = _tiles(np.asarray(maps, np.float32), columns)
+    return dict(type="heatmap", z=_z(grid), customdata=owner, hoverongaps=False, showscale=False,
+                hovertemplate=f"{what} %{{customdata}}: %{{z:.3f}}<extra></extra>", **scale)
+
+
+def layer_maps(values, name: str, kind: str, shape: tuple, height: int = 300) -> go.Figure:
+    """A Conv2D or pooling layer's output for one image (values: H×W×C, the channels shown): each channel a small
+    heatmap on the layer's one colour scale, as in CNN Explainer's overview. Hover gives the channel and value."""
+    maps = np.moveaxis(np.asarray(values, np.float32), -1, 0)
+    more = "" if len(maps) == shape[-1] else f", first {len(maps)}"
+    heatmap = _tiled_heatmap(maps, math.ceil(math.sqrt(len(maps))), "channel", _colour_scale(maps))
+    return _picture([heatmap], f"{_plain(name)}<br><sup>{kind} · {'×'.join(map(str, shape))}{more}</sup>", height)
+
+
+def unit_bars(values, name: str, kind: str, top: int = 10, height: int = 300) -> go.Figure:
+    """A Dense layer's output: its `top` strongest units as bars (of how many it has), strongest at the top."""
+    values = np.asarray(values, np.float32).reshape(-1)
+    order = np.argsort(-values, kind="stable")[:top]
+    fig = go.Figure(go.Bar(y=[f"unit {i}" for i in order], x=values[order].tolist(), orientation="h",
+                           marker_color=TRAIN_COLOUR, hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(title_text="output")
+    fig.update_layout(**_base_layout(f"{_plain(name)}<br><sup>{kind} · {len(values)} units, top {len(order)}</sup>",
+                                     height))
+    fig.update_layout(hovermode="closest", showlegend=False, margin=dict(l=70, r=10, t=75, b=45))
+    return fig
+
+
+def saliency_overlay(image, saliency, digit: int, title: str = "Which pixels decided") -> go.Figure:
+    """The input (ink dark) with the occlusion saliency over it: red where covering the ink lowers the
+    probability of `digit`, blue where it raises it, see-through where it changes nothing."""
+    image, saliency = np.asarray(image, np.float32), np.asarray(saliency, np.float32)
+    peak = float(np.abs(saliency).max()) or 1.0
+    traces = [
+        dict(type="heatmap", z=_z(image), colorscale="Greys", zmin=0, zmax=1, showscale=False, hoverinfo="skip"),
+        dict(type="heatmap", z=_z(saliency), colorscale=OVERLAY, zmin=-peak, zmid=0, zmax=peak, showscale=False,
+             hovertemplate=f"row %{{y}}, column %{{x}}: covering it changes P({digit}) by −%{{z:.3f}}<extra></extra>"),
+    ]
+    return _picture(traces, f"{title}<br><sup>red: covering it lowers P({digit})<br>blue: covering it raises it</sup>",
+                    360)
+
+
+def weight_tiles(maps, what: str, title: str, height: int = 340) -> go.Figure:
+    """Weights as pictures on one signed scale (red adds, blue subtracts): the first Conv2D's filters, or each
+    first-layer Dense unit's 784 weights as a 28×28 picture (what the unit looks for)."""
+    maps = np.asarray(maps, np.float32)
+    peak = float(np.abs(maps).max()) or 1.0
+    heatmap = _tiled_heatmap(maps, math.ceil(math.sqrt(len(maps))), what,
+                             dict(colorscale=SIGNED, zmin=-peak, zmid=0.0, zmax=peak))
+    return _picture([heatmap], title, height)
+
+
+def linear_templates(templates, title: str = "The ten templates") -> go.Figure:
+    """A linear network's whole computation: each digit's logit is the drawing's ink times that digit's template
+    (red pixels add to it, blue subtract) plus a bias. One signed scale for all ten."""
+    templates = np.asarray(templates, np.float32)
+    peak = float(np.abs(templates).max()) or 1.0
+    fig = make_subplots(rows=2, cols=5, subplot_titles=DIGITS, horizontal_spacing=0.02, vertical_spacing=0.1)
+    for digit, template in enumerate(templates):
+        fig.add_trace(go.Heatmap(z=_z(template), colorscale=SIGNED, zmin=-peak, zmid=0.0, zmax=peak, showscale=False,
+                                 hovertemplate=f"digit {digit}, row %{{y}}, column %{{x}}: weight %{{z:.4f}}"
+                                               "<extra></extra>"), digit // 5 + 1, digit % 5 + 1)
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", constrain="domain")
+    for number in range(1, 11):  # square pixels in every panel
+        fig.update_yaxes(scaleanchor=f"x{'' if number == 1 else number}", row=(number - 1) // 5 + 1,
+                         col=(number - 1) % 5 + 1)
+    fig.update_layout(**_base_layout(title, 420))
+    fig.update_layout(hovermode="closest", showlegend=False, plot_bgcolor="white", margin=dict(l=5, r=5, t=70, b=5))
     return fig

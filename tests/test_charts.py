@@ -116,3 +116,48 @@ def test_user_names_are_plain_text_and_cannot_squeeze_the_bars():
     assert len(labels[1]) < 120 and labels[1].endswith("… · b · 0.9500")
     curves = charts.compare_curves({"<b>bold</b>": [{"epoch": 1, "val_accuracy": 0.9}]})
     assert curves.data[0].name == "&lt;b&gt;bold&lt;/b&gt;"
+
+
+# ---------------------------------------------------------------- the inside view
+
+def test_layer_maps_tile_every_channel_on_one_scale():
+    values = np.zeros((5, 4, 3), np.float32)
+    values[..., 0], values[..., 1], values[..., 2] = 1.0, 2.0, 3.0  # channel c holds c + 1 everywhere
+    fig = charts.layer_maps(values, "conv2d", "Conv2D", (5, 4, 3))
+    heat = fig.data[0]
+    assert len(heat.z) == 2 * 5 + 1 and len(heat.z[0]) == 2 * 4 + 1  # 3 channels: 2 × 2 tiles, 1 px apart
+    assert heat.z[0][0] == 1.0 and heat.z[0][5] == 2.0 and heat.z[6][0] == 3.0 and np.isnan(heat.z[0][4])
+    assert heat.customdata[6][0] == 2 and heat.customdata[0][4] == -1  # hover names the channel
+    assert (heat.zmin, heat.zmax, heat.colorscale[0][1]) == (0.0, 3.0, "rgb(247,251,255)")  # ReLU: 0 → largest
+    assert "5×4×3" in fig.layout.title.text and "first" not in fig.layout.title.text
+    cut = charts.layer_maps(values[..., :2], "conv2d", "Conv2D", (5, 4, 64))
+    assert "first 2" in cut.layout.title.text
+
+
+def test_layer_maps_with_negative_values_are_symmetric_about_zero():
+    values = np.array([[[-4.0], [1.0]]], np.float32)
+    heat = charts.layer_maps(values, "conv2d", "Conv2D", (1, 2, 1)).data[0]
+    assert (heat.zmin, heat.zmid, heat.zmax) == (-4.0, 0.0, 4.0)
+
+
+def test_unit_bars_show_the_strongest_units_first():
+    values = np.arange(30, dtype=np.float32)[::-1] % 7
+    fig = charts.unit_bars(values, "dense", "Dense", top=3)
+    assert list(fig.data[0].x) == [6.0, 6.0, 6.0] and list(fig.data[0].y) == ["unit 2", "unit 9", "unit 16"]  # 29 − i ≡ 6 (mod 7)
+    assert "30 units, top 3" in fig.layout.title.text
+
+
+def test_saliency_overlay_is_see_through_where_nothing_changes():
+    image, saliency = np.zeros((28, 28)), np.zeros((28, 28))
+    saliency[3, 4], saliency[5, 6] = 0.5, -0.25
+    fig = charts.saliency_overlay(image, saliency, digit=7)
+    over = fig.data[1]
+    assert (over.zmin, over.zmax) == (-0.5, 0.5) and over.colorscale[1][1].endswith(",0)")
+    assert "P(7)" in over.hovertemplate and fig.layout.yaxis.autorange == "reversed"
+
+
+def test_linear_templates_one_panel_per_digit_on_one_scale():
+    templates = np.random.default_rng(0).normal(size=(10, 28, 28))
+    fig = charts.linear_templates(templates)
+    assert len(fig.data) == 10 and {t.zmax for t in fig.data} == {float(np.abs(templates).max().astype(np.float32))}
+    assert [a.text for a in fig.layout.annotations] == charts.DIGITS
