@@ -136,6 +136,20 @@ def fork_in_build(run: Run) -> None:
     st.switch_page("app_pages/build.py")
 
 
+INSIDE_DRAWING, INSIDE_TEST_IMAGE = "Your drawing", "A test image"  # the Inside page's two sources
+
+
+def look_inside(run_id: str, *, test_index: int | None = None, drawing=None, strokes: dict | None = None) -> None:
+    """Open the Inside page on this run's model, looking at a test image or at a drawing (its 28×28 input, and the
+    canvas's strokes so the student can draw on)."""
+    if test_index is not None:
+        request = {"run_id": run_id, "source": INSIDE_TEST_IMAGE, "index": int(test_index)}
+    else:
+        request = {"run_id": run_id, "source": INSIDE_DRAWING, "drawing": drawing, "strokes": strokes}
+    st.session_state["inside_request"] = request
+    st.switch_page("app_pages/inside.py")
+
+
 def go_to_results(run_id: str) -> None:
     st.session_state["results_run"] = run_id
     st.switch_page("app_pages/results.py")
@@ -143,4 +157,4 @@ def go_to_results(run_id: str) -> None:
 
 __all__ = ["st", "md", "store", "worker", "test_set", "predictor", "shared_figure", "follow_runs",
            "distinct_names", "show_figure", "fork_in_build", "run_label", "show_warnings", "clock",
-           "go_to_results", "StoreError", "Run"]
+           "go_to_results", "look_inside", "INSIDE_DRAWING", "INSIDE_TEST_IMAGE", "StoreError", "Run"]

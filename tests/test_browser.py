@@ -129,6 +129,12 @@ def test_build_train_compare_draw(server, store_home):
         _settle(page)
         _shot(page, "draw")
 
+        # Inside: the same drawing, every layer (computed in the prediction process, like the drawing's reading).
+        page.get_by_role("button", name="Look inside the network").click()
+        _settle(page)
+        expect(page.get_by_text(re.compile(r"It reads a \d")).first).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("What the first layer looks for").first).to_be_visible()
+
         page.get_by_role("link", name="Report").click()
         _settle(page)
         expect(page.get_by_text("The course report, reproduced").first).to_be_visible()

@@ -290,14 +290,14 @@ def _page_globals(page: str) -> list[dict]:
             if isinstance(o, dict) and str(o.get("__file__", "")).endswith(f"app_pages/{page}.py")]
 
 
-@pytest.mark.parametrize("page", ["results", "compare", "draw", "report"])
+@pytest.mark.parametrize("page", ["results", "compare", "draw", "inside", "report"])
 def test_a_page_lets_go_of_its_data_after_its_run(home_with_run, page):
     """Streamlit keeps widget callbacks and format_funcs for the life of the session (and two minutes
     after): a lambda or callback defined in the page would keep every run's metrics alive per session."""
     at = AppTest.from_file(APP, default_timeout=60)
     at.switch_page(f"app_pages/{page}.py").run()
-    if page == "draw":
-        at.session_state["draw_canvas_0"] = _canvas_state(drawn_digit(0)[0])
+    if page in ("draw", "inside"):
+        at.session_state[f"{page}_canvas_0"] = _canvas_state(drawn_digit(0)[0])
         at.run()
     assert len(_page_globals(page)) == 0, f"the {page} page's variables outlive its run"
     _no_exceptions(at)  # (and the session, with its widgets, is still alive)
@@ -355,3 +355,106 @@ def test_results_say_when_a_run_is_not_comparable_with_the_report(home_with_run,
     at = _app("results")
     assert any("vs report" in str(metric.proto.delta) for metric in at.metric)
 
+
+
+# ---------------------------------------------------------------- Inside
+
+def _chart_titles(at: AppTest) -> list[str]:
+    import json
+
+    return [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")]
+
+
+def _plotly_array(value: dict) -> np.ndarray:
+    """An array as Plotly sends it: base64 bytes of a typed array, with its dtype and shape."""
+    data = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+    return data.reshape([int(n) for n in str(value["shape"]).split(",")])
+
+
+def _chart(at: AppTest, title_start: str) -> dict:
+    import json
+
+    return next(spec for spec in (json.loads(chart.proto.spec) for chart in at.get("plotly_chart"))
+                if spec["layout"]["title"]["text"].startswith(title_start))
+
+
+def test_inside_shows_every_layer_of_a_drawing(home_with_run, store_home):
+    """An injected drawing: the prediction, the saliency, one picture per hidden layer holding that layer's real
+    output for the drawing, the first layer's filters; no templates for a CNN."""
+    from mnistlab import inspect
+    from mnistlab.preprocess import preprocess_steps
+    from mnistlab.store import RunStore
+
+    canvas, label = drawn_digit(0)
+    at = _app("inside")
+    assert "Draw a digit on the canvas" in _texts(at)
+    at.session_state["inside_canvas_0"] = _canvas_state(canvas)
+    at.run()
+    _no_exceptions(at)
+    assert f"It reads a **{label}**" in _texts(at)
+    model = RunStore(store_home).load_model(home_with_run)
+    conv, pool = (layer.name for layer in model.layers[:2])
+    titles = _chart_titles(at)
+    assert [t.split("<br>")[0] for t in titles] == ["Probabilities", "Which pixels decided", conv, pool,
+                                                    "First Conv2D's filters"], titles
+    pooled = inspect.activations(model, preprocess_steps(canvas).centred)[1].values  # 13×13×16
+    z = _plotly_array(_chart(at, pool)["data"][0]["z"])
+    assert z.shape == (4 * 14 - 1,) * 2  # 16 channels: 4 × 4 tiles of 13 px, 1 px apart
+    np.testing.assert_allclose(z[14:27, 14:27], pooled[..., 5], atol=1e-5)  # channel 5
+    assert "templates" not in _texts(at)
+
+
+def test_inside_from_draw_keeps_the_drawing_and_the_model(home_with_run, store_home):
+    canvas, label = drawn_digit(3)
+    other = copy_run(store_home / "runs" / home_with_run, store_home / "runs", "other")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("app_pages/draw.py").run()
+    at.selectbox(key="draw_model").set_value(other).run()
+    at.session_state["draw_canvas_0"] = _canvas_state(canvas)
+    at.run()
+    at.button(key="draw_inside").click().run()
+    _no_exceptions(at)
+    assert at.selectbox(key="inside_model").value == other and at.radio(key="inside_source").value == "Your drawing"
+    assert f"It reads a **{label}**" in _texts(at)  # AppTest's canvas sends nothing: the drawing brought along
+    assert at.session_state["inside_strokes"]["objects"] == [{"type": "path"}]  # and the canvas starts with it
+    at.button(key="inside_clear").click().run()
+    assert "Draw a digit on the canvas" in _texts(at)
+
+
+def test_inside_from_results_looks_at_the_chosen_test_image(home_with_run):
+    from mnistlab.data import load_mnist
+
+    (_, _), (_, y_test) = load_mnist()
+    at = _app("results")
+    at.selectbox(key="results_true").set_value(7).run()
+    at.selectbox(key="results_pred").set_value(7).run()  # the 7s read right: the gallery's first is test image 0
+    picker = next(box for box in at.selectbox if box.key.startswith("results_inside_"))
+    chosen = picker.options[2]
+    picker.set_value(int(chosen.lstrip("#"))).run()
+    at.button(key="results_inside").click().run()
+    _no_exceptions(at)
+    index = int(chosen.lstrip("#"))
+    assert at.radio(key="inside_source").value == "A test image" and at.number_input(key="inside_test").value == index
+    assert f"It reads a **{y_test[index]}**" in _texts(at)  # a 7 the model reads right, by the gallery's choice
+
+
+def test_inside_a_linear_network_is_ten_templates(store_home):
+    """MLP 1's lesson: a network with linear hidden layers is one linear map; the page shows its ten templates and
+    says why that caps its accuracy."""
+    from mnistlab.spec import Dense, Experiment, Flatten, TrainConfig
+    from mnistlab.store import RunRecorder, RunStore
+    from mnistlab.train import train
+
+    linear = Experiment("Tiny linear MLP", (Flatten(), Dense(20), Dense(10, "softmax")),
+                        TrainConfig(optimizer="SGD", epochs=1, batch_size=64, train_limit=2000, seed=1))
+    store = RunStore(store_home)
+    train(linear, [RunRecorder(store, store.create_run(linear))])
+    at = _app("inside")
+    at.radio(key="inside_source").set_value("A test image").run()
+    at.number_input(key="inside_test").set_value(3).run()
+    _no_exceptions(at)
+    titles = [t.split("<br>")[0] for t in _chart_titles(at)]
+    assert titles[-2:] == ["First Dense layer's weights, one unit each", "The ten templates"], titles
+    assert titles[2].startswith("dense") and "20 units, top 10" in _chart_titles(at)[2]  # the hidden layer, as bars
+    assert "The whole network is ten templates" in _texts(at)
+    assert "stop near 92% (92.06%, 92.08%, 92.23%)" in _texts(at)

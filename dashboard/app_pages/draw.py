@@ -4,7 +4,7 @@ import pandas as pd
 
 import charts
 from callbacks import mark_draw_model_chosen
-from common import md, predictor, show_figure, st, store, worker
+from common import look_inside, md, predictor, show_figure, st, store, worker
 from mnistlab.preprocess import preprocess_steps, step_pictures
 from mnistlab.presets import QUICK_CNN
 from mnistlab.store import StoreError
@@ -81,6 +81,8 @@ with right:
     else:
         st.subheader(f"I read a **{prediction.digit}** ({prediction.confidence:.0%} sure)")
         show_figure(charts.probability_bars(prediction.probabilities), key="draw_probs")
+        if st.button("Look inside the network", key="draw_inside", icon=":material/visibility:"):
+            look_inside(run_id, drawing=steps.centred, strokes=canvas.json_data)
 
 if prediction is not None:
     st.subheader("What the model sees")

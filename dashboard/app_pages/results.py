@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 
 import charts
-from common import STATUS_ICONS, clock, follow_runs, run_label, show_figure, show_warnings, st, store, test_set
+from common import (STATUS_ICONS, clock, follow_runs, look_inside, run_label, show_figure, show_warnings, st, store,
+                    test_set)
 from mnistlab.presets import differences_from_report, epochs_text, matching_preset
 from mnistlab.spec import validate
 
@@ -96,6 +97,11 @@ with right:
     if cell:
         shown = cell[:GALLERY_SIZE]
         st.image([x_test[i] for i in shown], width=56, caption=[f"#{i}" for i in shown])
+        pick, look = st.columns([1, 1], vertical_alignment="bottom")
+        chosen = pick.selectbox("Image", [int(i) for i in shown], key=f"results_inside_{true_digit}_{predicted_digit}",
+                                format_func="#{}".format)
+        if look.button("Look inside the network", key="results_inside", icon=":material/visibility:"):
+            look_inside(run_id, test_index=chosen)
 
 st.subheader("Most confident mistakes")
 mistakes = run.mistakes()[:GALLERY_SIZE]
