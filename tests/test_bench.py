@@ -17,6 +17,7 @@ SMOKE_RUNS = {
     "store_scale.py": (["--sizes", "10,20", "--repeats", "1"], "Draw rerun's store cost"),
     "inspect_latency.py": (["--smoke"], "activations + occlusion"),
     "train_click.py": (["--smoke"], "Train click → first point visible"),
+    "inside_page.py": (["--smoke"], "Inside / Draw"),
 }
 
 

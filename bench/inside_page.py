@@ -1,0 +1,111 @@
+"""The Inside page per stroke, in the browser and on the server, beside the Draw page.
+
+One server, one model (CNN 5 trained one epoch on 3,000 images: inference cost does not depend on
+the weights). Headless Chromium draws the same strokes on Draw and on Inside, taking turns, each
+stroke followed by Clear. Per stroke: mouse-up → the page's reading visible ("I read a" on Draw,
+"It reads a" on Inside), mouse-up → the rerun finished (every layer's chart sent), and the CPU
+seconds of the server and of the prediction process (which computes every layer and the
+occlusion saliency for Inside).
+
+    python bench/inside_page.py [--drawings 20] [--smoke]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import tempfile
+import time
+
+from classroom import AFTER_RUN, SHAPES, canvas_ready, cpu_of, settle, store_with_models
+from common import machine, median, percentile
+
+from launch import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
+
+PAGES = {"Draw": re.compile(r"I read a \d"), "Inside": re.compile(r"It reads a \d")}
+
+
+async def open_page(browser, url: str, name: str):
+    page = await browser.new_page(viewport={"width": 1280, "height": 720})
+    page.set_default_timeout(120_000)
+    await page.goto(f"{url}/{name.lower()}")
+    await settle(page)
+    await canvas_ready(page)
+    return page
+
+
+async def stroke(page, shape, reading) -> tuple[float, float]:
+    """(mouse-up → reading visible, mouse-up → rerun finished), in seconds."""
+    box = await page.locator("canvas.upper-canvas").bounding_box()
+    await page.mouse.move(box["x"] + shape[0][0], box["y"] + shape[0][1])
+    await page.mouse.down()
+    for x, y in shape[1:]:
+        await page.mouse.move(box["x"] + x, box["y"] + y, steps=8)
+    await page.mouse.up()
+    start = time.perf_counter()
+    await page.get_by_text(reading).first.wait_for()
+    visible = time.perf_counter() - start
+    await settle(page)
+    return visible, time.perf_counter() - start
+
+
+async def clear(page) -> None:
+    await page.get_by_role("button", name="Clear").click()
+    await page.get_by_text("Draw a digit on the canvas").first.wait_for()
+    await settle(page)
+    await canvas_ready(page)
+
+
+async def measure(url: str, pid: int, drawings: int) -> dict:
+    from playwright.async_api import async_playwright
+
+    results = {name: {key: [] for key in ("visible", "finished", "server", "predict")} for name in PAGES}
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        pages = {name: await open_page(browser, url, name) for name in PAGES}
+        for name, page in pages.items():  # warm: the model loaded, the component ready
+            await stroke(page, SHAPES[0], PAGES[name])
+            await clear(page)
+        for i in range(drawings):
+            for name in (list(PAGES) if i % 2 else list(PAGES)[::-1]):
+                before = cpu_of(pid)
+                visible, finished = await stroke(pages[name], SHAPES[i % len(SHAPES)], PAGES[name])
+                await asyncio.sleep(AFTER_RUN)
+                after = cpu_of(pid)
+                row = results[name]
+                row["visible"].append(visible)
+                row["finished"].append(finished)
+                row["server"].append(after[0] - before[0])
+                row["predict"].append(after[1] - before[1])
+                await clear(pages[name])
+        await browser.close()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--drawings", type=int, default=20)
+    parser.add_argument("--smoke", action="store_true")
+    args = parser.parse_args()
+    drawings = 2 if args.smoke else args.drawings
+    with tempfile.TemporaryDirectory() as home:
+        store_with_models(home, 1)
+        process, url = start_server(home, env={"MNISTLAB_WARM_TRAINER": "0"})
+        try:
+            results = asyncio.run(measure(url, process.pid, drawings))
+        finally:
+            stop_server(process)
+    ms = lambda values: f"p50 {median(values) * 1000:.0f} ms, p95 {percentile(values, 95) * 1000:.0f} ms"  # noqa: E731
+    print(f"machine: {machine()}")
+    print(f"one model (CNN 5), {drawings} strokes per page, taking turns:")
+    for name, row in results.items():
+        print(f"  {name}: reading visible {ms(row['visible'])}; rerun finished {ms(row['finished'])}; "
+              f"CPU per stroke: server {median(row['server']):.3f} s, prediction process {median(row['predict']):.3f} s")
+    draw, inside = results["Draw"], results["Inside"]
+    print(f"  Inside / Draw: rerun finished {median(inside['finished']) / median(draw['finished']):.2f}×, "
+          f"server CPU {median(inside['server']) / max(median(draw['server']), 1e-9):.2f}×")
+
+
+if __name__ == "__main__":
+    main()
