@@ -4,6 +4,7 @@
     spec.json     the experiment
     history.json  per-epoch results and per-batch samples
     metrics.json  test-set metrics
+    predictions.npy  the predicted digit for each of the 10,000 test images (uint8), to compare runs without models
     model.keras   the trained model
     .lock         held while run.json is read, changed and written (rename vs. the training process)
 
@@ -17,6 +18,7 @@ reads back as `interrupted`. A folder that cannot be read is reported and skippe
 from __future__ import annotations
 
 import fcntl
+import io
 import json
 import os
 import re
@@ -30,6 +32,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from .catalog import Catalog, Entry, folder_stamp
 from .home import default_home
 from .metrics import metrics_problem
@@ -40,6 +44,8 @@ QUEUED, RUNNING, INTERRUPTED = "queued", "running", "interrupted"
 FINISHED_WITH_MODEL = ("completed", "stopped", "diverged")
 MODEL_ENTRY_LIMITS = {  # bytes each entry of a model.keras may unpack to (MAX_PARAMS floats, with optimizer slots)
     "config.json": 10 * 2**20, "metadata.json": 2**20, "model.weights.h5": 256 * 2**20, "other": 10 * 2**20}
+PREDICTIONS = "predictions.npy"
+PREDICTIONS_BYTES = 100_128  # at most 100,000 labels and the .npy header
 MIN_PREFIX = 4  # the shortest id prefix that names a run (ids start with the date: "2026" would name any)
 
 
@@ -84,6 +90,12 @@ class Run:
         """The test images the model got wrong, most confident first (kept out of listings: up to 0.5 MB)."""
         path = self.path / "metrics.json"
         return list(_mistakes(path, file_stamp(path)))
+
+    def predictions(self) -> np.ndarray | None:
+        """The digit the model predicted for each test image, in test-set order (uint8, 10,000); None for a run
+        without them (unfinished, or trained before they were kept) or when the file is not such an array."""
+        path = self.path / PREDICTIONS
+        return _predictions(path, file_stamp(path))
 
     def history(self) -> dict:
         """Per-epoch rows and per-batch samples; empty when history.json is missing or unreadable (the run
@@ -349,6 +361,27 @@ def _mistakes(path: Path, stamp) -> tuple:
     return tuple(mistakes or ())
 
 
+@lru_cache(maxsize=64)
+def _predictions(path: Path, stamp) -> np.ndarray | None:
+    if stamp is None or stamp[1] > PREDICTIONS_BYTES:  # the size, checked before reading anything
+        return None
+    try:
+        predictions = np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if predictions.dtype != np.uint8 or predictions.ndim != 1 or predictions.size > PREDICTIONS_BYTES - 128 or predictions.max(
+            initial=0) > 9:
+        return None
+    predictions.setflags(write=False)  # shared by every caller through the cache
+    return predictions
+
+
+def write_predictions(folder: Path, predictions: np.ndarray) -> None:
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(predictions, np.uint8), allow_pickle=False)
+    atomic_write_bytes(folder / PREDICTIONS, buffer.getvalue())
+
+
 def _parse_run(folder: Path) -> tuple[dict, Experiment, dict | None]:
     """A run folder's files, each checked for the shape every reader relies on."""
     skipped = f"Run folder {folder.name} skipped:"
@@ -413,6 +446,8 @@ class RunRecorder(TrainingObserver):
         self._write_history()
         if result.metrics is not None:
             write_json(folder / "metrics.json", result.metrics)
+        if result.predictions is not None:
+            write_predictions(folder, result.predictions)
         if result.model is not None and result.metrics is not None:
             self.store.save_model(self.run_id, result.model)
         self.store.update(self.run_id, status=result.status, finished=now_iso(),
@@ -431,6 +466,10 @@ def write_json(path: Path, data) -> None:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write to a temporary file in the same folder, then rename over the target."""
     path = Path(path)
     try:
@@ -438,8 +477,8 @@ def atomic_write_text(path: Path, text: str) -> None:
     except OSError as err:
         raise StoreError(f"Cannot write {path}: {err.strerror or err}.") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import backend
 from .data import load_mnist_float
-from .metrics import evaluate_predictions
+from .metrics import evaluate_predictions, predicted_classes
 from .spec import Experiment, memory_estimate, validate
 
 COMPLETED, STOPPED, DIVERGED, FAILED = "completed", "stopped", "diverged", "failed"
@@ -75,6 +75,7 @@ class TrainResult:
     seconds: float
     message: str = ""
     epochs_run: float = 0.0  # fractional when stopped inside an epoch (see EpochEnded.completed)
+    predictions: np.ndarray | None = None  # the predicted digit per test image (uint8), for comparing runs
 
 
 class TrainingObserver:
@@ -140,14 +141,16 @@ def train(experiment: Experiment, observers=(), stop: StopSignal | None = None, 
         status = bridge.outcome()
         bridge.evaluating()
         batch = memory_estimate(experiment).evaluation_batch  # a wide layer's maps must fit the budget
-        metrics = evaluate_predictions(predict_probabilities(model, x_test, batch), y_test)
+        probabilities = predict_probabilities(model, x_test, batch)
+        metrics = evaluate_predictions(probabilities, y_test)
+        predictions = predicted_classes(probabilities).astype(np.uint8)
     except Exception as err:
         result = TrainResult(FAILED, model, bridge.history, None, time.perf_counter() - started,
                              message=f"{type(err).__name__}: {err}", epochs_run=bridge.completed)
         bridge.finish(result)
         raise
     result = TrainResult(status, model, bridge.history, metrics, time.perf_counter() - started,
-                         message=bridge.message, epochs_run=bridge.completed)
+                         message=bridge.message, epochs_run=bridge.completed, predictions=predictions)
     bridge.finish(result)
     return result
 

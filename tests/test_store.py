@@ -140,3 +140,33 @@ def test_listing_parses_a_run_again_only_when_its_files_change(trained_store, tm
     again = store.list_runs().runs[0]
     assert again.name == "Renamed" and first.name != "Renamed" and parsed == [run_id, run_id]
     assert again.metrics == first.metrics
+
+
+def test_a_finished_run_keeps_its_prediction_for_every_test_image(trained_store, tmp_path):
+    """predictions.npy: the digit predicted for each of the 10,000 test images, agreeing with the stored metrics;
+    a file that is not a small uint8 array of digits is no predictions at all (never unpickled)."""
+    import shutil
+
+    import numpy as np
+
+    from mnistlab.data import load_mnist
+
+    home, run_id = trained_store
+    shutil.copytree(home, tmp_path / "home")
+    run = RunStore(tmp_path / "home").load(run_id)
+    predictions = run.predictions()
+    (_, _), (_, y_test) = load_mnist()
+    assert predictions.dtype == np.uint8 and predictions.shape == (10_000,)
+    assert np.mean(predictions == y_test) == run.metrics["accuracy"]
+    matrix = np.zeros((10, 10), int)
+    np.add.at(matrix, (y_test, predictions), 1)
+    assert matrix.tolist() == run.metrics["confusion_matrix"]
+    path = run.path / "predictions.npy"
+    for bad in (np.array([object()], dtype=object), np.full(10_000, 12, np.uint8), np.zeros(10_000, np.int64),
+                np.zeros((100, 100), np.uint8)):
+        np.save(path, bad, allow_pickle=True)
+        assert run.predictions() is None, bad.dtype
+    path.write_bytes(b"\x93NUMPY" + b"\0" * 300_000)  # too large to be ours: not even read
+    assert run.predictions() is None
+    path.unlink()
+    assert run.predictions() is None
