@@ -63,7 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--preset", help='a preset name, e.g. "CNN 5"')
     source.add_argument("--spec", type=Path, help="a JSON spec file")
     _add_training_overrides(p)
-    p.add_argument("--seed", type=int, help="random seed (repeatable runs)")
+    seeds = p.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=int, help="random seed (repeatable runs)")
+    seeds.add_argument("--seeds", help="train once per seed, e.g. 1,2,3: one run each, compared as a group")
+    seeds.add_argument("--repeats", type=int, help="train N times, with seeds 1 to N")
     p.add_argument("--name", help="name for the run")
     p.add_argument("--json", action="store_true", help="print the run id, folder and metrics as JSON")
     p.set_defaults(handler=cmd_train)
@@ -93,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reproduce", help="train the report's experiments and compare with its numbers")
     p.add_argument("--only", help='comma-separated preset names, e.g. "MLP 1,CNN 5"')
     _add_training_overrides(p)
+    p.add_argument("--seeds", type=int, default=1,
+                   help="runs per experiment: the report's seed (42) and the next ones (--seeds 3: 42, 43, 44)")
     p.add_argument("--redo", action="store_true", help="train again even where a matching run exists")
     p.add_argument("--output", type=Path, help="write the comparison as Markdown to this file")
     p.set_defaults(handler=cmd_reproduce)
@@ -132,22 +137,37 @@ def cmd_presets(args) -> int:
 
 
 def cmd_train(args) -> int:
+    from .groups import parse_seeds, repeat_seeds
+
     experiment = _experiment_from_args(args)
     validate(experiment)
+    try:
+        seeds = parse_seeds(args.seeds) if args.seeds else repeat_seeds(args.repeats) if args.repeats else None
+    except ValueError as err:
+        raise CliError(str(err)) from None
+    experiments = [experiment.with_config(seed=seed) for seed in seeds] if seeds else [experiment]
     store = RunStore()
-    run_id, result = _train_and_store(store, experiment)
-    payload = {"run_id": run_id, "folder": str(store.runs_dir / run_id), "status": result.status,
-               "message": result.message, "metrics": _headline(result.metrics)}
+    payloads = []
+    for number, one in enumerate(experiments, start=1):
+        if len(experiments) > 1:
+            print(f"seed {one.config.seed} ({number} of {len(experiments)})", file=sys.stderr)
+        run_id, result = _train_and_store(store, one)
+        payload = {"run_id": run_id, "folder": str(store.runs_dir / run_id), "seed": one.config.seed,
+                   "status": result.status, "message": result.message, "metrics": _headline(result.metrics)}
+        payloads.append(payload)
+        if not args.json:
+            _print_trained(payload, result.metrics)
     if args.json:
-        print(_json(payload, indent=2))
-    else:
-        print(f"run {run_id}: {result.status}" + (f" — {result.message}" if result.message else ""))
-        if result.metrics:
-            m = result.metrics
-            print(f"test accuracy {m['accuracy']:.4f} · Keras precision {m['keras_precision']:.4f} · "
-                  f"Keras recall {m['keras_recall']:.4f} · macro F1 {m['macro_f1']:.4f}")
-        print(f"stored in {payload['folder']}")
-    return EXIT_OK if result.status != "failed" else EXIT_ERROR
+        print(_json(payloads if seeds else payloads[0], indent=2))
+    return EXIT_OK if all(payload["status"] != "failed" for payload in payloads) else EXIT_ERROR
+
+
+def _print_trained(payload: dict, metrics: dict | None) -> None:
+    print(f"run {payload['run_id']}: {payload['status']}" + (f" — {payload['message']}" if payload["message"] else ""))
+    if metrics:
+        print(f"test accuracy {metrics['accuracy']:.4f} · Keras precision {metrics['keras_precision']:.4f} · "
+              f"Keras recall {metrics['keras_recall']:.4f} · macro F1 {metrics['macro_f1']:.4f}")
+    print(f"stored in {payload['folder']}")
 
 
 def cmd_runs(args) -> int:
@@ -250,17 +270,22 @@ def cmd_inspect(args) -> int:
 def cmd_reproduce(args) -> int:
     from .reproduce import compare, markdown_report, reproduction_experiment, select_presets
 
+    from .groups import MAX_REPEATS
+
     presets = select_presets(args.only)
+    if not 1 <= args.seeds <= MAX_REPEATS:
+        raise CliError(f"--seeds {args.seeds}: give 1 to {MAX_REPEATS} runs per experiment.")
     store = RunStore()
     for preset in presets:
-        experiment = reproduction_experiment(preset, args.epochs, args.limit)
-        done = None if args.redo else store.find_completed(experiment)
-        if done:
-            print(f"{preset.name}: already reproduced by run {done.run_id}, skipped (--redo trains again).",
-                  file=sys.stderr)
-            continue
-        print(f"{preset.name}: training {summarize_layers(experiment)}", file=sys.stderr)
-        _train_and_store(store, experiment)
+        for seed in range(preset.experiment.config.seed, preset.experiment.config.seed + args.seeds):
+            experiment = reproduction_experiment(preset, args.epochs, args.limit, seed)
+            done = None if args.redo else store.find_completed(experiment)
+            if done:
+                print(f"{preset.name}, seed {seed}: already reproduced by run {done.run_id}, skipped "
+                      f"(--redo trains again).", file=sys.stderr)
+                continue
+            print(f"{preset.name}, seed {seed}: training {summarize_layers(experiment)}", file=sys.stderr)
+            _train_and_store(store, experiment)
     table = markdown_report(compare(store, presets, args.epochs, args.limit))
     print(table)
     if args.output:

@@ -38,9 +38,10 @@ def select_presets(only: str | None = None) -> list[Preset]:
     return [get_preset(name) for name in names]
 
 
-def reproduction_experiment(preset: Preset, epochs: int | None = None, limit: int | None = None) -> Experiment:
-    """The preset at the report's settings, optionally shortened for a quick check."""
-    changes = {}
+def reproduction_experiment(preset: Preset, epochs: int | None = None, limit: int | None = None,
+                            seed: int | None = None) -> Experiment:
+    """The preset at the report's settings (another seed for a repeat), optionally shortened for a quick check."""
+    changes = {} if seed is None else {"seed": seed}
     if epochs is not None:
         changes["epochs"] = epochs
     if limit is not None:

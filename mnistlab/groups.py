@@ -1,0 +1,80 @@
+"""Repeats over seeds: which seeds to train, and which runs belong together.
+
+A group is every finished run of one network and training setup apart from the seed: the same layers,
+optimizer, learning rate, epochs, batch, split and data — so their scores differ by chance alone, and
+their spread says how much a single run's number can be trusted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .significance import Spread
+from .spec import Experiment
+from .store import Run
+
+MAX_REPEATS = 20  # seeds in one request: 20 full CNN trainings is already a night on a laptop
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """ "1,2,3" → (1, 2, 3): distinct non-negative integers, at most MAX_REPEATS."""
+    try:
+        seeds = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise ValueError(f"--seeds {text!r} is not a comma-separated list of whole numbers (e.g. 1,2,3).") from None
+    if not seeds:
+        raise ValueError("--seeds names no seed; give a list such as 1,2,3.")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"--seeds {text!r} repeats a seed: the same seed trains the same run again.")
+    if any(seed < 0 or seed >= 2**32 for seed in seeds):
+        raise ValueError("Seeds are whole numbers from 0 to 4294967295.")
+    return _at_most(seeds)
+
+
+def repeat_seeds(count: int, first: int = 1) -> tuple[int, ...]:
+    """`count` consecutive seeds from `first`: --repeats 3 is seeds 1, 2, 3."""
+    if count < 1:
+        raise ValueError(f"--repeats {count}: give at least 1.")
+    return _at_most(tuple(range(first, first + count)))
+
+
+def _at_most(seeds: tuple[int, ...]) -> tuple[int, ...]:
+    if len(seeds) > MAX_REPEATS:
+        raise ValueError(f"{len(seeds)} seeds is more than {MAX_REPEATS} repeats in one go.")
+    return seeds
+
+
+def group_key(experiment: Experiment) -> str:
+    """What runs of one group share: the spec without its name and seed, as canonical JSON."""
+    import json
+
+    spec = experiment.to_dict()
+    spec.pop("name", None)
+    spec["config"] = {key: value for key, value in spec["config"].items() if key != "seed"}
+    return json.dumps(spec, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Group:
+    runs: tuple[Run, ...]  # finished runs with metrics, oldest first
+
+    @property
+    def name(self) -> str:
+        return self.runs[0].name
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return tuple(run.experiment.config.seed for run in self.runs)
+
+    def spread(self, metric: str = "accuracy") -> Spread:
+        return Spread(tuple(float(run.metrics[metric]) for run in self.runs))
+
+
+def groups(runs: list[Run]) -> list[Group]:
+    """Finished runs (with metrics) gathered by group_key, each group's runs oldest first, one run per seed (the
+    newest, when a seed was trained twice); groups in order of their newest run, newest first."""
+    by_key: dict[str, dict[int, Run]] = {}
+    for run in sorted((run for run in runs if run.metrics), key=lambda run: run.run_id):
+        by_key.setdefault(group_key(run.experiment), {})[run.experiment.config.seed] = run
+    found = [Group(tuple(sorted(seeds.values(), key=lambda run: run.run_id))) for seeds in by_key.values()]
+    return sorted(found, key=lambda group: max(run.run_id for run in group.runs), reverse=True)
