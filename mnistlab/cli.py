@@ -142,7 +142,8 @@ def cmd_train(args) -> int:
     experiment = _experiment_from_args(args)
     validate(experiment)
     try:
-        seeds = parse_seeds(args.seeds) if args.seeds else repeat_seeds(args.repeats) if args.repeats else None
+        seeds = (parse_seeds(args.seeds) if args.seeds is not None
+                 else repeat_seeds(args.repeats) if args.repeats is not None else None)
     except ValueError as err:
         raise CliError(str(err)) from None
     experiments = [experiment.with_config(seed=seed) for seed in seeds] if seeds else [experiment]

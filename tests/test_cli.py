@@ -97,6 +97,11 @@ def test_predict_bad_files_are_one_sentence(tmp_path, trained_store):
     (["show", "nope"], "No run has the id or name 'nope'"),
     (["train", "--preset", "MLP 1", "--epochs", "0"], "epochs must be a whole number from 1 to 1000"),
     (["delete", "nope", "--yes"], "No run has the id or name 'nope'"),
+    (["train", "--preset", "MLP 1", "--seeds", "1,x"], "is not a comma-separated list of whole numbers"),
+    (["train", "--preset", "MLP 1", "--seeds", "3,3"], "repeats a seed"),
+    (["train", "--preset", "MLP 1", "--repeats", "0"], "give at least 1"),
+    (["train", "--preset", "MLP 1", "--repeats", "21"], "more than 20 repeats"),
+    (["reproduce", "--seeds", "0"], "give 1 to 20 runs per experiment"),
 ])
 def test_errors_are_sentences_with_exit_code(args, phrase, capsys):
     assert main(args) == 2
@@ -137,10 +142,27 @@ def test_reproduce_is_resumable_and_writes_markdown(tmp_path):
     first = run_cli("reproduce", "--only", "CNN 3", "--epochs", 1, "--limit", 3000, "--output", out_md, home=home)
     assert first.returncode == 0, first.stderr
     assert "| CNN 3 | 11,850 | 0.9801 |" in out_md.read_text()
-    assert "training" in first.stderr
-    again = run_cli("reproduce", "--only", "CNN 3", "--epochs", 1, "--limit", 3000, home=home)
-    assert again.returncode == 0 and "already reproduced" in again.stderr
-    assert len(list((home / "runs").iterdir())) == 1
+    assert "CNN 3, seed 42: training" in first.stderr
+    again = run_cli("reproduce", "--only", "CNN 3", "--epochs", 1, "--limit", 3000, "--seeds", 2, home=home)
+    assert again.returncode == 0, again.stderr
+    assert "seed 42: already reproduced" in again.stderr and "CNN 3, seed 43: training" in again.stderr
+    assert len(list((home / "runs").iterdir())) == 2
+
+
+def test_train_repeats_make_one_group_of_runs(tmp_path, monkeypatch, capsys):
+    from mnistlab.groups import groups
+    from mnistlab.store import RunStore
+
+    monkeypatch.setenv("MNISTLAB_HOME", str(tmp_path / "home"))
+    assert main(["train", "--preset", "MLP 1", "--epochs", "1", "--limit", "1000", "--repeats", "2", "--json"]) == 0
+    trained = json.loads(capsys.readouterr().out)
+    assert [run["seed"] for run in trained] == [1, 2] and all(run["status"] == "completed" for run in trained)
+    assert main(["train", "--preset", "MLP 1", "--epochs", "1", "--limit", "1000", "--seeds", "7"]) == 0
+    assert main(["train", "--preset", "MLP 2", "--epochs", "1", "--limit", "1000", "--seed", "1"]) == 0
+    found = groups(RunStore(tmp_path / "home").list_runs().runs)
+    assert [(group.name, group.seeds) for group in found] == [("MLP 2", (1,)), ("MLP 1", (1, 2, 7))]
+    spread = found[1].spread()
+    assert spread.n == 3 and spread.low <= spread.mean <= spread.high
 
 
 def test_inspect_prints_every_layer_and_writes_pictures(tmp_path, trained_store, capsys, monkeypatch):
