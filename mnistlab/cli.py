@@ -1,4 +1,4 @@
-"""`python -m mnistlab`: presets, train, runs, show, predict, reproduce, rename, delete.
+"""`python -m mnistlab`: presets, train, runs, show, predict, inspect, reproduce, compare, rename, delete.
 
 Progress goes to stderr, results to stdout (`--json` for machines). Errors are one sentence
 and a non-zero exit code. TensorFlow is imported only by commands that need it.
@@ -101,6 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--redo", action="store_true", help="train again even where a matching run exists")
     p.add_argument("--output", type=Path, help="write the comparison as Markdown to this file")
     p.set_defaults(handler=cmd_reproduce)
+
+    p = sub.add_parser("compare", help="is one run (or group of seeds) really better than another?")
+    p.add_argument("a", help="a run id (or ≥ 4 characters of one), or a name: every seed of that setup")
+    p.add_argument("b", help="the other run or group")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_compare)
 
     p = sub.add_parser("rename", help="rename a run")
     p.add_argument("run")
@@ -295,6 +301,19 @@ def cmd_reproduce(args) -> int:
         except OSError as err:
             raise CliError(f"Cannot write {args.output}: {err.strerror or err}.") from None
         print(f"written to {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_compare(args) -> int:
+    from .data import load_mnist
+    from .verdict import compare, side
+
+    store = RunStore()
+    runs = store.list_runs().runs
+    a, b = side(store, args.a, runs), side(store, args.b, runs)
+    (_, _), (_, labels) = load_mnist()
+    result = compare(a, b, labels)
+    print(_json(result, indent=2) if args.json else result["sentence"])
     return EXIT_OK
 
 

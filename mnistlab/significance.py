@@ -53,7 +53,7 @@ def mcnemar_sentence(name_a: str, name_b: str, test: McNemar, alpha: float = ALP
     if test.disagreements == 0:
         return f"{name_a} and {name_b} agree on every test image: there is no difference to test."
     head = (f"{name_a} and {name_b} disagree on {test.disagreements:,} images: {name_a} right on {test.only_a:,}, "
-            f"{name_b} on {test.only_b:,}; p = {_p(test.p_value)}")
+            f"{name_b} on {test.only_b:,}; {_p(test.p_value)}")
     if test.p_value < alpha:
         better = name_a if test.only_a > test.only_b else name_b
         return f"{head} — a real difference: {better} is better on this test set."
@@ -117,7 +117,7 @@ def welch(a: Spread, b: Spread) -> Welch:
 
 def welch_sentence(name_a: str, name_b: str, a: Spread, b: Spread, test: Welch, alpha: float = ALPHA) -> str:
     head = (f"{name_a} {a.mean:.2%} ± {a.std:.2%} over {a.n} seeds, {name_b} {b.mean:.2%} ± {b.std:.2%} over "
-            f"{b.n}: a difference of {test.difference * 100:+.2f} pp, p = {_p(test.p_value)} (Welch's t)")
+            f"{b.n}: a difference of {test.difference * 100:+.2f} pp, {_p(test.p_value)} (Welch's t)")
     if test.p_value < alpha:
         return f"{head} — a real difference: {name_a if test.difference > 0 else name_b} is better."
     return f"{head} — not a real difference with this many seeds."
@@ -172,4 +172,4 @@ def _beta_fraction(a: float, b: float, x: float, steps: int = 300, eps: float = 
 
 
 def _p(value: float) -> str:
-    return "< 0.001" if value < 0.001 else f"{value:.3f}" if value < 0.01 else f"{value:.2f}"
+    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}" if value < 0.01 else f"p = {value:.2f}"

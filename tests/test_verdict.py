@@ -1,0 +1,76 @@
+"""Which is better? (issue 13): a run or a group named on the command line, the test that fits, its sentence."""
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import copy_run
+from mnistlab.cli import main
+from mnistlab.data import load_mnist
+from mnistlab.store import RunStore, StoreError, write_json
+from mnistlab.verdict import compare, side
+
+
+@pytest.fixture
+def labels():
+    return load_mnist()[1][1]
+
+
+@pytest.fixture
+def store(trained_store, store_home, labels):
+    """Four copies of the trained run: "Net A" seeds 1 and 2, "Net B" seeds 1 and 2, each with its own accuracy and
+    predictions (A right on every image but its first `wrong`, B wrong on a block further on)."""
+    home, run_id = trained_store
+    store = RunStore(store_home)
+    for name, seed, accuracy, wrong in (("Net A", 1, 0.990, range(0, 30)), ("Net A", 2, 0.991, range(0, 30)),
+                                        ("Net B", 1, 0.980, range(20, 80)), ("Net B", 2, 0.982, range(20, 80))):
+        folder = store.runs_dir / copy_run(home / "runs" / run_id, store.runs_dir, f"{name[-1].lower()}{seed}")
+        info, spec = (json.loads((folder / f).read_text()) for f in ("run.json", "spec.json"))
+        spec["config"]["seed"] = seed
+        metrics = json.loads((folder / "metrics.json").read_text())
+        predictions = labels.astype(np.uint8).copy()
+        predictions[list(wrong)] = (predictions[list(wrong)] + 1) % 10
+        for file, data in (("run.json", dict(info, name=name)), ("spec.json", spec),
+                           ("metrics.json", dict(metrics, accuracy=accuracy))):
+            write_json(folder / file, data)
+        np.save(folder / "predictions.npy", predictions)
+    return store
+
+
+def test_names_are_groups_and_ids_are_runs(store):
+    a = side(store, "Net A")
+    assert a.is_group and a.group.seeds == (1, 2)
+    one = side(store, a.group.runs[0].run_id)
+    assert not one.is_group and one.run.run_id == a.group.runs[0].run_id
+
+
+def test_two_groups_by_welch_and_two_runs_by_mcnemar(store, labels):
+    from scipy import stats
+
+    verdict = compare(side(store, "Net A"), side(store, "Net B"), labels)
+    assert verdict["test"] == "welch" and verdict["difference"] == pytest.approx(0.0095)
+    assert verdict["p_value"] == pytest.approx(stats.ttest_ind([0.990, 0.991], [0.980, 0.982], equal_var=False).pvalue)
+    assert verdict["a"]["seeds"] == [1, 2] and verdict["a"]["interval_95"][0] < 0.990
+    runs = {run.run_id[-2:]: run.run_id for run in store.list_runs().runs}
+    verdict = compare(side(store, runs["a1"]), side(store, runs["b1"]), labels)
+    assert (verdict["only_a"], verdict["only_b"]) == (60 - 10, 30 - 10)  # both wrong on images 20–29
+    assert verdict["p_value"] == pytest.approx(stats.binomtest(20, 70).pvalue)
+    assert verdict["sentence"].startswith("Net A and Net B disagree on 70 images: Net A right on 50, Net B on 20;")
+
+
+def test_a_run_without_predictions_says_so(store, labels):
+    run = side(store, "Net B").group.runs[0]
+    (run.path / "predictions.npy").unlink()
+    with pytest.raises(StoreError, match="has no saved predictions"):
+        compare(side(store, run.run_id), side(store, "Net A"), labels)
+
+
+def test_cli_compare_prints_the_sentence_or_json(store, capsys):
+    assert main(["compare", "Net A", "Net B"]) == 0
+    assert "(Welch's t)" in capsys.readouterr().out
+    runs = sorted(run.run_id for run in store.list_runs().runs)
+    assert main(["compare", runs[0], runs[2], "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["test"] == "mcnemar"
+    assert main(["compare", "Net A", "Net C"]) == 2
+    assert "No run has the id or name 'Net C'" in capsys.readouterr().err
