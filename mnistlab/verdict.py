@@ -47,6 +47,27 @@ def side(store: RunStore, query: str, runs: list[Run] | None = None) -> Side:
     return Side(run.name, Group((run,)))
 
 
+def group_of(run: Run, runs: list[Run]) -> Group:
+    """The group a finished run belongs to: every finished run of its setup, one per seed (just itself if alone)."""
+    return next((group for group in groups(runs) if any(one.run_id == run.run_id for one in group.runs)),
+                Group((run,)))
+
+
+def group_table(runs: list[Run]) -> list[dict]:
+    """One row per group of two or more seeds, newest first: what Compare and `runs` show of their spread."""
+    rows = []
+    for group in groups(runs):
+        if len(group.runs) < 2:
+            continue
+        spread = group.spread()
+        low, high = spread.interval()
+        rows.append({"name": group.name, "seeds": ", ".join(map(str, group.seeds)), "runs": len(group.runs),
+                     "mean accuracy": spread.mean, "std": spread.std, "min": spread.low, "max": spread.high,
+                     "95% interval": f"{low:.4f} – {high:.4f}",
+                     "mean macro F1": group.spread("macro_f1").mean})
+    return rows
+
+
 def compare(a: Side, b: Side, labels: np.ndarray) -> dict:
     """The test that fits the two sides, its numbers and the sentence that says what they mean."""
     if a.is_group and b.is_group:

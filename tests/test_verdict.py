@@ -28,6 +28,8 @@ def store(trained_store, store_home, labels):
         folder = store.runs_dir / copy_run(home / "runs" / run_id, store.runs_dir, f"{name[-1].lower()}{seed}")
         info, spec = (json.loads((folder / f).read_text()) for f in ("run.json", "spec.json"))
         spec["config"]["seed"] = seed
+        if name == "Net B":
+            spec["config"]["batch_size"] = 64  # another setup: runs of one setup form one group, whatever their names
         metrics = json.loads((folder / "metrics.json").read_text())
         predictions = labels.astype(np.uint8).copy()
         predictions[list(wrong)] = (predictions[list(wrong)] + 1) % 10
@@ -74,3 +76,23 @@ def test_cli_compare_prints_the_sentence_or_json(store, capsys):
     assert json.loads(capsys.readouterr().out)["test"] == "mcnemar"
     assert main(["compare", "Net A", "Net C"]) == 2
     assert "No run has the id or name 'Net C'" in capsys.readouterr().err
+
+
+def test_compare_page_says_which_of_two_ticked_runs_is_better(store):
+    """Compare: the groups of seeds in a table; two ticked runs get McNemar's sentence, and Welch's for their groups."""
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import REPO
+
+    runs = {run.run_id[-2:]: run.run_id for run in store.list_runs().runs}
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=60)
+    at.switch_page("app_pages/compare.py").run()
+    groups = next(frame.value for frame in at.dataframe if "seeds" in frame.value.columns)
+    assert list(groups["name"]) == ["Net B", "Net A"] and list(groups["seeds"]) == ["1, 2", "1, 2"]
+    assert "Which is better?" not in [s.value for s in at.subheader]
+    at.session_state["compare_selected"] = [runs["a1"], runs["b2"]]
+    at.run()
+    assert not at.exception
+    said = [m.value.replace("\\", "").replace("\u200b", "") for m in at.markdown]  # shown as typed (common.md)
+    assert any(text.startswith("Net A and Net B (2) disagree on 70 images") for text in said), said
+    assert any("(Welch's t)" in text and "Net A is better" in text for text in said), said

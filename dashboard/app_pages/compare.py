@@ -4,8 +4,11 @@ import hashlib
 
 import charts
 from callbacks import delete_run, remember_compare_selection, rename_run
-from common import distinct_names, follow_runs, fork_in_build, go_to_results, md, show_figure, show_warnings, st, store
-from mnistlab.store import runs_table
+from common import (distinct_names, follow_runs, fork_in_build, go_to_results, md, show_figure, show_warnings, st,
+                    store, test_set)
+from mnistlab.groups import Group
+from mnistlab.store import StoreError, runs_table
+from mnistlab.verdict import Side, compare, group_of, group_table
 
 COLUMNS = ["name", "accuracy", "report_accuracy", "status", "epochs", "params", "optimizer", "learning_rate",
            "batch_size", "train_images", "keras_precision", "keras_recall", "macro_f1", "train_seconds", "created",
@@ -75,6 +78,35 @@ if chosen:
     with right:
         show_figure(charts.per_class_bars({names[r.run_id]: r.metrics["per_class_accuracy"] for r in chosen}),
                     key="compare_per_class")
+
+groups = group_table(listing.runs)
+if groups:
+    st.subheader("Groups of seeds")
+    st.dataframe(groups, hide_index=True, width="stretch", key="compare_groups",
+                 column_config={key: st.column_config.NumberColumn(key, format="%.4f")
+                                for key in ("mean accuracy", "std", "min", "max", "mean macro F1")})
+    st.caption("Runs of one network and training setup that differ only in their seed. The 95% interval is "
+               "Student's t over the seeds: where the setup's true mean accuracy lies, given this many seeds.")
+
+pair = [by_id[run_id] for run_id in selected if by_id[run_id].metrics]
+if len(pair) == 2:
+    st.subheader("Which is better?")
+    a, b = pair
+    _, labels = test_set()
+    try:
+        st.markdown(md(compare(Side(names[a.run_id], Group((a,))), Side(names[b.run_id], Group((b,))),
+                               labels)["sentence"]))
+    except StoreError as err:
+        st.info(str(err), icon=":material/info:")
+    group_a, group_b = group_of(a, listing.runs), group_of(b, listing.runs)
+    if len(group_a.runs) > 1 and len(group_b.runs) > 1 and group_a != group_b:
+        st.markdown(md(compare(Side(a.name, group_a), Side(b.name, group_b), labels)["sentence"]))
+    else:
+        st.caption("McNemar's exact test on the test images only one of the two gets right. To see how much of the "
+                   "difference is the seed, train each several times (`python -m mnistlab train --preset \"CNN 4\" "
+                   "--repeats 3`): their groups are then compared too.")
+elif len(selected) != 2 and chosen:
+    st.caption("Tick exactly two rows to ask which is better — and whether the difference is real.")
 
 st.subheader("Manage runs")
 if "compare_error" in st.session_state:
