@@ -26,21 +26,23 @@ def parse_seeds(text: str) -> tuple[int, ...]:
         raise ValueError("--seeds names no seed; give a list such as 1,2,3.")
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"--seeds {text!r} repeats a seed: the same seed trains the same run again.")
-    if any(seed < 0 or seed >= 2**32 for seed in seeds):
-        raise ValueError("Seeds are whole numbers from 0 to 4294967295.")
+    if any(seed < 0 or seed >= 2**31 for seed in seeds):
+        raise ValueError("Seeds are whole numbers from 0 to 2147483647.")
     return _at_most(seeds)
 
 
-def repeat_seeds(count: int, first: int = 1) -> tuple[int, ...]:
+def repeat_seeds(count: int, first: int = 1, what: str = "--repeats") -> tuple[int, ...]:
     """`count` consecutive seeds from `first`: --repeats 3 is seeds 1, 2, 3."""
     if count < 1:
-        raise ValueError(f"--repeats {count}: give at least 1.")
+        raise ValueError(f"{what} {count}: give at least 1.")
     return _at_most(tuple(range(first, first + count)))
 
 
 def _at_most(seeds: tuple[int, ...]) -> tuple[int, ...]:
     if len(seeds) > MAX_REPEATS:
         raise ValueError(f"{len(seeds)} seeds is more than {MAX_REPEATS} repeats in one go.")
+    if seeds[-1] >= 2**31:
+        raise ValueError("Seeds are whole numbers from 0 to 2147483647.")
     return seeds
 
 

@@ -115,6 +115,29 @@ def test_train_button_queues_the_run_and_opens_train(store_home):
     assert runs[0].experiment.config.train_limit == 2000
 
 
+def test_repeat_trains_one_run_per_seed_and_refuses_what_it_cannot(store_home):
+    """Build's "Repeat × N": N queued runs, seeds seed … seed + N − 1; a typed 0 or 21 is an error that blocks Train."""
+    from common import worker
+    from mnistlab.store import RunStore
+
+    at = _app()
+    at.selectbox(key="build_preset").set_value("MLP 1").run()
+    at.number_input(key="cfg_seed").set_value(5).run()
+    for bad, phrase in ((0, "Repeat × 0: give at least 1"), (21, "21 seeds is more than 20")):
+        at.number_input(key="build_repeats").set_value(bad).run()
+        assert any(phrase in e.value for e in at.error) and at.button(key="build_train").disabled
+    at.number_input(key="build_repeats").set_value(3).run()
+    at.button(key="build_train").click().run()
+    _no_exceptions(at)
+    runs = RunStore().list_runs().runs
+    try:
+        assert sorted(run.experiment.config.seed for run in runs) == [5, 6, 7]
+        assert {run.name for run in runs} == {"MLP 1"} and len({run.run_id for run in runs}) == 3
+    finally:
+        for run in runs:  # 30 full epochs each: not for a test
+            worker().stop(run.run_id)
+
+
 # ---------------------------------------------------------------- Train, Results, Compare, Report
 
 def test_train_page_idle_and_after_a_run(home_with_run):

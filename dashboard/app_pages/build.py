@@ -3,6 +3,7 @@
 import pandas as pd
 
 from common import st, worker
+from mnistlab.groups import repeat_seeds
 from mnistlab.presets import PRESETS, get_preset
 from mnistlab.spec import (HIDDEN_ACTIVATIONS, LAYER_TYPES, OPTIMIZERS, Experiment, SpecError, TrainConfig,
                            layer_from_dict, layer_table, layer_to_dict, validate_config)
@@ -229,14 +230,26 @@ with c4:
 if config_error is not None:
     st.error(str(config_error), icon=":material/block:")
 
-st.text_input("Run name", key="build_name")
-if st.button("Train", type="primary", key="build_train", disabled=build_error is not None):
+name_column, repeat_column = st.columns([3, 1])
+name_column.text_input("Run name", key="build_name")
+st.session_state.setdefault("build_repeats", 1)
+repeat_column.number_input("Repeat × N", step=1, key="build_repeats",
+                           help="train N runs with seeds seed, seed + 1, …: Compare shows their spread and whether "
+                                "another network's difference is real")
+seeds, repeat_error = None, None
+if experiment is not None:
     try:
-        run_id = worker().submit(experiment)
+        seeds = repeat_seeds(int(st.session_state["build_repeats"]), experiment.config.seed, "Repeat ×")
+    except ValueError as err:
+        repeat_error = str(err)
+        st.error(repeat_error, icon=":material/block:")
+if st.button("Train", type="primary", key="build_train", disabled=build_error is not None or repeat_error is not None):
+    try:
+        run_ids = [worker().submit(experiment.with_config(seed=seed)) for seed in seeds]
     except SpecError as err:
         st.error(str(err), icon=":material/block:")
     else:
-        st.session_state["train_watch"] = run_id
+        st.session_state["train_watch"] = run_ids[0]
         st.switch_page("app_pages/train.py")
 if build_error is not None:
     st.caption("Fix the problem shown above to enable training.")
