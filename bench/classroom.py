@@ -16,7 +16,8 @@ as in a lesson. In this order:
 
 Then the students one server can take, from the measured cost of a drawing.
 
-    python bench/classroom.py [--drawings 20] [--tabs 4] [--window 20] [--students 8] [--seconds 60] [--smoke]
+    python bench/classroom.py [--drawings 20] [--tabs 4] [--window 20] [--students 8] [--seconds 60]
+                              [--home STORE] [--smoke]
 """
 
 from __future__ import annotations
@@ -93,8 +94,14 @@ def cpu_of(server: int) -> tuple[float, float]:
     return cpu_seconds(server), cpu_seconds(child) if child else 0.0
 
 
-def store_with_models(home: str, count: int) -> None:
-    """`count` of the report's presets, trained one epoch on 3,000 images each (every model the table shows)."""
+def store_with_models(home: str, count: int, given: str | None = None) -> None:
+    """`count` of the report's presets, trained one epoch on 3,000 images each (every model the table shows); or,
+    with `given` (a store: --home), a copy of its runs (the smoke test passes the one its session trained)."""
+    if given:
+        import shutil
+
+        shutil.copytree(Path(given) / "runs", Path(home) / "runs")
+        return
     from mnistlab.presets import get_preset
     from mnistlab.store import RunRecorder, RunStore
     from mnistlab.train import train
@@ -281,8 +288,8 @@ async def main_async(args) -> None:
 
     with tempfile.TemporaryDirectory() as home, tempfile.TemporaryDirectory() as empty:
         print(f"training {args.models} models for the store…", flush=True)
-        store_with_models(home, args.models)
-        dashboard, dashboard_url = start_server(home)
+        store_with_models(home, args.models, args.home)
+        dashboard, dashboard_url = start_server(home, env={"MNISTLAB_WARM_TRAINER": "1"})  # as a server starts
         minimal, minimal_url = start_server(empty, app="bench/minimal_canvas.py")
         try:
             async with async_playwright() as p:
@@ -362,6 +369,7 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=20)
     parser.add_argument("--students", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--home", help="copy the runs of this store instead of training --models models")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, to check that it runs")
     args = parser.parse_args()
     if args.smoke:

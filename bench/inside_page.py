@@ -7,7 +7,7 @@ stroke followed by Clear. Per stroke: mouse-up → the page's reading visible ("
 seconds of the server and of the prediction process (which computes every layer and the
 occlusion saliency for Inside).
 
-    python bench/inside_page.py [--drawings 20] [--smoke]
+    python bench/inside_page.py [--drawings 20] [--home STORE] [--smoke]
 """
 
 from __future__ import annotations
@@ -86,11 +86,12 @@ async def measure(url: str, pid: int, drawings: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--drawings", type=int, default=20)
+    parser.add_argument("--home", help="use the newest model of this store (a copy) instead of training CNN 5")
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     drawings = 2 if args.smoke else args.drawings
     with tempfile.TemporaryDirectory() as home:
-        store_with_models(home, 1)
+        store_with_models(home, 1, args.home)
         process, url = start_server(home, env={"MNISTLAB_WARM_TRAINER": "0"})
         try:
             results = asyncio.run(measure(url, process.pid, drawings))
@@ -98,7 +99,8 @@ def main() -> None:
             stop_server(process)
     ms = lambda values: f"p50 {median(values) * 1000:.0f} ms, p95 {percentile(values, 95) * 1000:.0f} ms"  # noqa: E731
     print(f"machine: {machine()}")
-    print(f"one model (CNN 5), {drawings} strokes per page, taking turns:")
+    print(f"one model ({'the newest of ' + args.home if args.home else 'CNN 5'}), {drawings} strokes per page, "
+          f"taking turns:")
     for name, row in results.items():
         print(f"  {name}: reading visible {ms(row['visible'])}; rerun finished {ms(row['finished'])}; "
               f"CPU per stroke: server {median(row['server']):.3f} s, prediction process {median(row['predict']):.3f} s")

@@ -13,17 +13,19 @@ SMOKE_RUNS = {
     "train_throughput.py": (["--smoke"], "added work per epoch"),
     "load_mnist.py": (["--repeats", "2"], "warm"),
     "first_point.py": (["--repeats", "1"], "submit → first live batch point"),
-    "classroom.py": (["--smoke"], "per open Train tab"),
+    "classroom.py": (["--smoke", "--home", "{trained}"], "per open Train tab"),
     "store_scale.py": (["--sizes", "10,20", "--repeats", "1"], "Draw rerun's store cost"),
     "inspect_latency.py": (["--smoke"], "activations + occlusion"),
     "train_click.py": (["--smoke"], "Train click → first point visible"),
-    "inside_page.py": (["--smoke"], "Inside / Draw"),
+    "inside_page.py": (["--smoke", "--home", "{trained}"], "Inside / Draw"),
 }
 
 
 @pytest.mark.parametrize("script", sorted(SMOKE_RUNS))
-def test_benchmark_runs(script, tmp_path):
+def test_benchmark_runs(script, tmp_path, request):
     args, expected = SMOKE_RUNS[script]
+    if "{trained}" in args:  # the session's trained store, instead of the benchmark training its own models
+        args = [str(request.getfixturevalue("trained_store")[0]) if arg == "{trained}" else arg for arg in args]
     env = dict(os.environ, MNISTLAB_HOME=str(tmp_path / "home"))
     out = subprocess.run([sys.executable, str(REPO / "bench" / script), *args], capture_output=True, text=True,
                          cwd=REPO, env=env, timeout=300)

@@ -50,7 +50,7 @@ def test_short_real_training_is_stored_with_every_file(small_cnn, store_home):
 
     folder = store_home / "runs" / run_id
     assert {p.name for p in folder.iterdir()} == {"run.json", "spec.json", "history.json", "metrics.json",
-                                                 "model.keras", ".lock"}
+                                                 "predictions.npy", "model.keras", ".lock"}
     info = json.loads((folder / "run.json").read_text())
     assert info["status"] == "completed" and info["epochs_run"] == 1 and info["device"] == "CPU"
     assert info["tensorflow_version"].startswith("2.") and info["train_seconds"] > 0
