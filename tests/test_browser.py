@@ -130,7 +130,7 @@ def test_build_train_compare_draw(server, store_home):
         _shot(page, "draw")
 
         # Inside: the same drawing, every layer (computed in the prediction process, like the drawing's reading).
-        page.get_by_role("button", name="Look inside the network").click()
+        page.get_by_role("button", name="Open on the Inside page").click()
         _settle(page)
         expect(page.get_by_text(re.compile(r"It reads a \d")).first).to_be_visible(timeout=30_000)
         expect(page.get_by_text("What the first layer looks for").first).to_be_visible()

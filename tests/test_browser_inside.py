@@ -1,5 +1,5 @@
-"""Inside the network, in a real browser (issue 12): a digit drawn on Draw is looked into, and each stroke drawn
-on the Inside page changes what its layers show."""
+"""Inside the network, in a real browser (issue 12): on Draw, with "Inside the network" on, each stroke redraws
+every layer; the drawing then opens on the Inside page, where each stroke does the same."""
 
 import json
 import re
@@ -10,9 +10,10 @@ from launch import start_server, stop_server
 from test_browser import _shot
 from test_browser_seams import _page, _settle, browser  # noqa: F401  (a fixture)
 
-# The first hidden layer's tiled channels as the browser holds them (Plotly's decoded z), as JSON (gaps: null).
-FIRST_MAP = ("() => JSON.stringify(Array.from(document.querySelectorAll('.js-plotly-plot')[2]._fullData[0].z, "
-             "row => Array.from(row)))")
+# The first hidden layer's tiled channels as the browser holds them (Plotly's decoded z), as JSON (gaps: null):
+# the first chart whose title is a Conv2D layer's.
+FIRST_MAP = ("() => JSON.stringify(Array.from([...document.querySelectorAll('.js-plotly-plot')].find(gd => "
+             "(gd.layout.title.text || '').includes('Conv2D ·'))._fullData[0].z, row => Array.from(row)))")
 
 
 def _stroke(page, points):
@@ -28,6 +29,20 @@ def _as_array(text: str) -> np.ndarray:
     return np.array(json.loads(text), dtype=float)  # null → NaN
 
 
+def _redrawn_by(page, points) -> int:
+    """How many of the first layer's values a stroke changed (waiting until the browser shows the new ones)."""
+    shown = page.evaluate(FIRST_MAP)
+    before = _as_array(shown)
+    assert before.shape == (4 * 27 - 1,) * 2 and np.nanmax(before) > 0  # 16 channels of 26×26, 4 × 4 tiles
+    _stroke(page, points)
+    page.wait_for_function(f"old => ({FIRST_MAP})() !== old", arg=shown, timeout=30_000)
+    _settle(page)
+    after = _as_array(page.evaluate(FIRST_MAP))
+    ink = ~np.isnan(before)
+    assert np.array_equal(ink, ~np.isnan(after))
+    return int((np.abs(after[ink] - before[ink]) > 1e-3).sum())
+
+
 def test_a_drawing_looked_into_and_every_stroke_redraws_the_layers(browser, trained_store, store_home):  # noqa: F811
     import shutil
 
@@ -36,28 +51,20 @@ def test_a_drawing_looked_into_and_every_stroke_redraws_the_layers(browser, trai
     process, url = start_server(store_home)
     try:
         page = _page(browser, url, "draw")
+        page.get_by_text("Inside the network", exact=True).click()  # the toggle beside Clear
+        _settle(page)
         _stroke(page, [(60, 60), (220, 60), (130, 240)])  # a 7
         page.get_by_text(re.compile(r"I read a \d")).first.wait_for()
+        page.get_by_text("Layer by layer").first.wait_for()
         _settle(page)
-        page.get_by_role("button", name="Look inside the network").click()
+        assert _redrawn_by(page, [(150, 40), (150, 120)]) > 100  # a tick on top: Draw's layers follow the pen
+        page.get_by_role("button", name="Open on the Inside page").click()
         _settle(page)
         assert page.url.endswith("/inside")
-        reading = page.get_by_text(re.compile(r"It reads a \d")).first
-        reading.wait_for()
-        shown = page.evaluate(FIRST_MAP)
-        before = _as_array(shown)
-        assert before.shape == (4 * 27 - 1,) * 2  # the drawing came along: 16 channels of 26×26, 4 × 4 tiles
-        assert np.nanmax(before) > 0
-        _shot(page, "inside")
-
-        _stroke(page, [(60, 150), (220, 150)])  # a bar across: the 7 becomes a crossed 7, or another digit
-        page.wait_for_function(f"old => ({FIRST_MAP})() !== old", arg=shown, timeout=30_000)
+        page.get_by_text(re.compile(r"It reads a \d")).first.wait_for()
         _settle(page)
-        after = _as_array(page.evaluate(FIRST_MAP))
-        ink = ~np.isnan(before)
-        assert np.array_equal(ink, ~np.isnan(after))
-        changed = int((np.abs(after[ink] - before[ink]) > 1e-3).sum())
-        assert changed > 100, f"only {changed} of the first layer's {ink.sum()} values changed"
+        _shot(page, "inside")
+        assert _redrawn_by(page, [(60, 150), (220, 150)]) > 100  # a bar across: a crossed 7, or another digit
 
         page.get_by_role("button", name="Clear").click()
         page.get_by_text("Draw a digit on the canvas").first.wait_for()

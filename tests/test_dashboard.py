@@ -481,3 +481,21 @@ def test_inside_a_linear_network_is_ten_templates(store_home):
     assert titles[2].startswith("dense") and "20 units, top 10" in _chart_titles(at)[2]  # the hidden layer, as bars
     assert "The whole network is ten templates" in _texts(at)
     assert "stop near 92% (92.06%, 92.08%, 92.23%)" in _texts(at)
+
+
+def test_draw_shows_the_inside_view_only_when_asked(home_with_run):
+    """Draw's "Inside the network" toggle: off by default (a class drawing at once pays only for the readings); on,
+    the drawing's every layer appears under the answers, and it stays on across Clear."""
+    canvas, label = drawn_digit(1)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("app_pages/draw.py").run()
+    at.session_state["draw_canvas_0"] = _canvas_state(canvas)
+    at.run()
+    assert "Layer by layer" not in _texts(at) and len(at.get("plotly_chart")) == 1  # the probabilities only
+    at.toggle(key="draw_inside_on").set_value(True).run()
+    _no_exceptions(at)
+    assert "Layer by layer" in _texts(at) and "What the first layer looks for" in _texts(at)
+    titles = [t.split("<br>")[0] for t in _chart_titles(at)]
+    assert titles[:2] == ["How sure is the model?", "Which pixels decided"] and "First Conv2D's filters" in titles
+    at.button(key="draw_clear").click().run()
+    assert at.toggle(key="draw_inside_on").value and "Layer by layer" not in _texts(at)

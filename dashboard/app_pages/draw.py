@@ -5,6 +5,7 @@ import pandas as pd
 import charts
 from callbacks import mark_draw_model_chosen
 from common import look_inside, md, predictor, show_figure, st, store, worker
+from inside_view import show_inside
 from mnistlab.preprocess import preprocess_steps, step_pictures
 from mnistlab.presets import QUICK_CNN
 from mnistlab.store import StoreError
@@ -56,9 +57,12 @@ with left:
     canvas = st_canvas(stroke_width=18, stroke_color="#000000", background_color="#FFFFFF", height=280, width=280,
                        drawing_mode="freedraw", return_image_data=True, key=f"draw_canvas_{generation}")
     st.caption("Draw one digit, large or small, anywhere on the square.")
-    if st.button("Clear", key="draw_clear"):
+    clear, inside = st.columns([1, 3], vertical_alignment="center")
+    if clear.button("Clear", key="draw_clear"):
         st.session_state["draw_generation"] = generation + 1
         st.rerun()
+    inside_on = inside.toggle("Inside the network", key="draw_inside_on",
+                              help="every layer's view of the drawing, for the chosen model, redrawn with each stroke")
 
 image = canvas.image_data if canvas is not None else None
 steps = preprocess_steps(image) if image is not None else None
@@ -81,7 +85,7 @@ with right:
     else:
         st.subheader(f"I read a **{prediction.digit}** ({prediction.confidence:.0%} sure)")
         show_figure(charts.probability_bars(prediction.probabilities), key="draw_probs")
-        if st.button("Look inside the network", key="draw_inside", icon=":material/visibility:"):
+        if st.button("Open on the Inside page", key="draw_inside", icon=":material/visibility:"):
             look_inside(run_id, drawing=steps.centred, strokes=canvas.json_data)
 
 if prediction is not None:
@@ -109,3 +113,15 @@ if prediction is not None:
                  column_config={"confidence": st.column_config.ProgressColumn("confidence", min_value=0, max_value=1,
                                                                               format="percent"),
                                 "test accuracy": st.column_config.NumberColumn(format="%.4f")})
+
+if prediction is not None and inside_on:  # off by default: a class drawing at once pays only for the readings
+    try:
+        seen = predictor().inspect(by_id[run_id], steps.centred)
+    except StoreError as err:
+        st.error(str(err), icon=":material/warning:")
+    else:
+        st.subheader("Inside the network")
+        saliency, _ = st.columns([1, 2])
+        with saliency:
+            show_figure(charts.saliency_overlay(steps.centred, seen.saliency, seen.digit), key="draw_saliency")
+        show_inside(by_id[run_id], steps.centred, seen, "draw_inside")

@@ -5,13 +5,12 @@ which pixels decided, and for a linear network its ten templates. Reached from D
 import numpy as np
 
 import charts
-from common import INSIDE_DRAWING, INSIDE_TEST_IMAGE, md, predictor, show_figure, st, store, test_set
+from common import INSIDE_DRAWING, INSIDE_TEST_IMAGE, predictor, show_figure, st, store, test_set
+from inside_view import show_inside
 from mnistlab.preprocess import preprocess_steps
-from mnistlab.presets import get_preset
 from mnistlab.store import StoreError
 
 MODELS_OFFERED = {"best": 40, "newest": 10}
-LAYERS_PER_ROW = {False: 4, True: 3}  # by projector mode: its larger titles need wider columns
 
 
 def take_request() -> None:
@@ -57,39 +56,6 @@ def test_image():
     return x_test[index].astype(np.float32) / 255.0
 
 
-def show_layers(seen) -> None:
-    hidden = seen.layers[:-1]  # the last layer's output is the probabilities, shown above
-    if not hidden:
-        st.write("This network has no hidden layer to look into: its input goes straight to the output.")
-        return
-    per_row = LAYERS_PER_ROW[bool(st.session_state.get("projector"))]
-    for start in range(0, len(hidden), per_row):
-        row = hidden[start:start + per_row]
-        for column, out in zip(st.columns(per_row), row):
-            with column:
-                if len(out.shape) == 3:
-                    figure = charts.layer_maps(out.values, out.name, out.kind, out.shape)
-                else:
-                    figure = charts.unit_bars(out.values, out.name, out.kind)
-                show_figure(figure, key=f"inside_layer_{start}_{out.name}")
-    st.caption("Each small square is one channel's output for this image, all of a layer's channels on one colour "
-               "scale (darker: stronger; red and blue where a layer's outputs can be negative). A Dense layer shows "
-               "its ten strongest units. Flatten and Dropout are left out: they change nothing at inference. "
-               "Hover for values.")
-
-
-def show_templates(run, seen, image) -> None:
-    st.subheader("The whole network is ten templates")
-    show_figure(charts.linear_templates(seen.templates.templates), key="inside_templates")
-    scores = np.tensordot(seen.templates.templates, image, axes=([1, 2], [0, 1])) + seen.templates.biases
-    st.write(f"{md(run.name)}'s hidden layers have no activation function, so its layers multiply out to one "
-             f"linear map: each digit's score is the drawing's ink times that digit's template above, plus a bias "
-             f"(for this image the {seen.digit}'s score is {scores[seen.digit]:.2f}, the highest). However many "
-             f"units such a network has, it holds one template per digit, and one template cannot fit every way "
-             f"of writing a digit — that is why the report's MLP 1, 2 and 3 all stop near 92% "
-             f"({', '.join(f'{get_preset(n).report.accuracy:.2%}' for n in ('MLP 1', 'MLP 2', 'MLP 3'))}).")
-
-
 st.title("Inside the network")
 take_request()
 runs = store().model_runs(**MODELS_OFFERED)
@@ -126,19 +92,4 @@ with right:
     with pixels:
         show_figure(charts.saliency_overlay(image, seen.saliency, seen.digit), key="inside_saliency")
 
-st.subheader("Layer by layer")
-show_layers(seen)
-
-st.subheader("What the first layer looks for")
-if seen.first_layer_kind == "filters":
-    show_figure(charts.weight_tiles(seen.first_layer, "filter", "First Conv2D's filters"), key="inside_first")
-    st.caption("Each square is one filter: the pattern of ink (red) and blank (blue) it responds to most. The "
-               "first layer's maps above are the drawing scanned with these.")
-else:
-    show_figure(charts.weight_tiles(seen.first_layer, "unit", "First Dense layer's weights, one unit each"),
-                key="inside_first")
-    st.caption("Each picture is one hidden unit's 784 weights laid out as the 28×28 input: ink on red pixels "
-               "raises the unit's output, ink on blue lowers it.")
-
-if seen.templates is not None:
-    show_templates(run, seen, image)
+show_inside(run, image, seen, "inside")
