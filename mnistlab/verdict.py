@@ -68,8 +68,9 @@ def group_table(runs: list[Run]) -> list[dict]:
     return rows
 
 
-def compare(a: Side, b: Side, labels: np.ndarray) -> dict:
-    """The test that fits the two sides, its numbers and the sentence that says what they mean."""
+def compare(a: Side, b: Side, labels: np.ndarray | None) -> dict:
+    """The test that fits the two sides, its numbers and the sentence that says what they mean. `labels` (the test
+    set's) are needed for two runs, not for two groups."""
     if a.is_group and b.is_group:
         spread_a, spread_b = a.group.spread(), b.group.spread()
         test = welch(spread_a, spread_b)

@@ -96,3 +96,26 @@ def test_compare_page_says_which_of_two_ticked_runs_is_better(store):
     said = [m.value.replace("\\", "").replace("\u200b", "") for m in at.markdown]  # shown as typed (common.md)
     assert any(text.startswith("Net A and Net B (2) disagree on 70 images") for text in said), said
     assert any("(Welch's t)" in text and "Net A is better" in text for text in said), said
+
+
+def test_compare_without_mnist_still_compares_groups(store, monkeypatch):
+    """Runs copied to a machine without MNIST: McNemar needs the test labels and says so in a sentence; the groups'
+    Welch test needs only their accuracies."""
+    from streamlit.testing.v1 import AppTest
+
+    import common
+    from conftest import REPO
+    from mnistlab.data import DataError
+
+    def no_mnist():
+        raise DataError("MNIST could not be found on this machine.")
+
+    monkeypatch.setattr(common, "test_set", no_mnist)
+    runs = {run.run_id[-2:]: run.run_id for run in store.list_runs().runs}
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=60)
+    at.switch_page("app_pages/compare.py").run()
+    at.session_state["compare_selected"] = [runs["a1"], runs["b2"]]
+    at.run()
+    assert not at.exception
+    assert [i.value for i in at.info] == ["MNIST could not be found on this machine."]
+    assert any("(Welch's t)" in m.value.replace("\\", "") for m in at.markdown)

@@ -6,6 +6,7 @@ import charts
 from callbacks import delete_run, remember_compare_selection, rename_run
 from common import (distinct_names, follow_runs, fork_in_build, go_to_results, md, show_figure, show_warnings, st,
                     store, test_set)
+from mnistlab.data import DataError
 from mnistlab.groups import Group
 from mnistlab.store import StoreError, runs_table
 from mnistlab.verdict import Side, compare, group_of, group_table
@@ -92,15 +93,15 @@ pair = [by_id[run_id] for run_id in selected if by_id[run_id].metrics]
 if len(pair) == 2:
     st.subheader("Which is better?")
     a, b = pair
-    _, labels = test_set()
     try:
+        _, test_labels = test_set()  # which test images each run got right
         st.markdown(md(compare(Side(names[a.run_id], Group((a,))), Side(names[b.run_id], Group((b,))),
-                               labels)["sentence"]))
-    except StoreError as err:
+                               test_labels)["sentence"]))
+    except (StoreError, DataError) as err:  # a run without saved predictions; MNIST not found on this machine
         st.info(str(err), icon=":material/info:")
     group_a, group_b = group_of(a, listing.runs), group_of(b, listing.runs)
-    if len(group_a.runs) > 1 and len(group_b.runs) > 1 and group_a != group_b:
-        st.markdown(md(compare(Side(a.name, group_a), Side(b.name, group_b), labels)["sentence"]))
+    if len(group_a.runs) > 1 and len(group_b.runs) > 1 and group_a != group_b:  # Welch's t: accuracies only
+        st.markdown(md(compare(Side(a.name, group_a), Side(b.name, group_b), labels=None)["sentence"]))
     else:
         st.caption("McNemar's exact test on the test images only one of the two gets right. To see how much of the "
                    "difference is the seed, train each several times (`python -m mnistlab train --preset \"CNN 4\" "
