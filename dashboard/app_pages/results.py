@@ -100,7 +100,8 @@ with right:
         pick, look = st.columns([1, 1], vertical_alignment="bottom")
         chosen = pick.selectbox("Image", [int(i) for i in shown], key=f"results_inside_{true_digit}_{predicted_digit}",
                                 format_func="#{}".format)
-        if look.button("Look inside the network", key="results_inside", icon=":material/visibility:"):
+        if look.button("Look inside", key="results_inside", icon=":material/visibility:",
+                       help="this image on the Inside page: every layer of this run's network"):
             look_inside(run_id, test_index=chosen)
 
 st.subheader("Most confident mistakes")
