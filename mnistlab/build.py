@@ -16,7 +16,7 @@ def build_model(experiment: Experiment):
     keras = backend.keras()
 
     layers = [_keras_layer(layer, number) for number, layer in enumerate(experiment.layers, start=1)]
-    model = keras.Sequential([keras.Input(shape=INPUT_SHAPE)] + layers, name=_model_name(experiment.name))
+    model = keras.Sequential([keras.Input(shape=INPUT_SHAPE)] + layers, name=model_name(experiment.name))
     model.compile(loss="sparse_categorical_crossentropy", optimizer=make_optimizer(experiment),
                   metrics=["accuracy"])
     return model
@@ -58,6 +58,7 @@ def _snake(class_name: str) -> str:
     return {"Conv2D": "conv2d", "MaxPooling2D": "max_pooling2d"}.get(class_name, class_name.lower())
 
 
-def _model_name(name: str) -> str:
+def model_name(name: str) -> str:
+    """A run's name as a Keras model name (letters, digits and underscores)."""
     cleaned = "".join(ch if ch.isalnum() else "_" for ch in name.lower()).strip("_")
     return cleaned or "model"

@@ -1,4 +1,4 @@
-"""`python -m mnistlab`: presets, train, runs, show, predict, inspect, reproduce, compare, rename, delete.
+"""`python -m mnistlab`: presets, train, runs, show, predict, inspect, reproduce, compare, export, rename, delete.
 
 Progress goes to stderr, results to stdout (`--json` for machines). Errors are one sentence
 and a non-zero exit code. TensorFlow is imported only by commands that need it.
@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("b", help="the other run or group")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_compare)
+
+    p = sub.add_parser("export", help="a run as a standalone Keras script (and its model file), to take home")
+    p.add_argument("run", help="run id, exact name, or ≥ 4 characters of the id")
+    p.add_argument("--script", type=Path, help="write the script here (e.g. run.py)")
+    p.add_argument("--model", type=Path, help="copy the trained model here (e.g. model.keras)")
+    p.set_defaults(handler=cmd_export)
 
     p = sub.add_parser("rename", help="rename a run")
     p.add_argument("run")
@@ -314,6 +320,30 @@ def cmd_compare(args) -> int:
     (_, _), (_, labels) = load_mnist()
     result = compare(a, b, labels)
     print(_json(result, indent=2) if args.json else result["sentence"])
+    return EXIT_OK
+
+
+def cmd_export(args) -> int:
+    from .export import script_for
+
+    store = RunStore()
+    run = store.find_run(args.run)
+    if not args.script and not args.model:
+        raise CliError("Say what to export: --script run.py, --model model.keras, or both.")
+    if args.model and not run.has_model:
+        raise CliError(f"Run {run.run_id} ({run.name}) has no trained model to export ({run.status}).")
+    written = []
+    try:
+        if args.script:
+            args.script.write_text(script_for(run.experiment, run.run_id, args.script.name), encoding="utf-8")
+            written.append(args.script)
+        if args.model:
+            args.model.write_bytes((run.path / "model.keras").read_bytes())
+            written.append(args.model)
+    except OSError as err:
+        raise CliError(f"Cannot write {err.filename}: {err.strerror or err}.") from None
+    for path in written:
+        print(f"written {path}")
     return EXIT_OK
 
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from PIL import Image
 
 from mnistlab.cli import main
+from mnistlab.store import RunStore
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -151,7 +153,6 @@ def test_reproduce_is_resumable_and_writes_markdown(tmp_path):
 
 def test_train_repeats_make_one_group_of_runs(tmp_path, monkeypatch, capsys):
     from mnistlab.groups import groups
-    from mnistlab.store import RunStore
 
     monkeypatch.setenv("MNISTLAB_HOME", str(tmp_path / "home"))
     assert main(["train", "--preset", "MLP 1", "--epochs", "1", "--limit", "1000", "--repeats", "2", "--json"]) == 0
@@ -205,3 +206,37 @@ def test_inspect_bad_inputs_are_one_sentence(tmp_path, trained_store):
     out = run_cli("inspect", "--run", queued, tmp_path / "digit.png", home=home)
     RunStore(home).delete(queued)
     assert out.returncode == 2 and "has no saved model" in out.stderr, out.stderr
+
+
+def test_export_writes_a_standalone_script_that_trains_the_same_network(trained_store, tmp_path, monkeypatch,
+                                                                       mnist_path):
+    """The script imports neither mnistlab nor anything of ours, builds the run's network (same parameter count),
+    trains it on a slice and prints the test accuracy; the model file is the run's own."""
+    import shutil
+
+    home, run_id = trained_store
+    shutil.copytree(home, tmp_path / "home")
+    monkeypatch.setenv("MNISTLAB_HOME", str(tmp_path / "home"))
+    script, model = tmp_path / "out" / "run.py", tmp_path / "out" / "model.keras"
+    script.parent.mkdir()
+    assert main(["export", run_id, "--script", str(script), "--model", str(model)]) == 0
+    run = RunStore(tmp_path / "home").load(run_id)
+    assert model.read_bytes() == (run.path / "model.keras").read_bytes()
+    text = script.read_text()
+    assert "mnistlab" not in text.replace("MNIST Lab", "") and f"keras.utils.set_random_seed({run.experiment.config.seed})" in text
+    out = subprocess.run([sys.executable, str(script), "--data", str(mnist_path), "--limit", "600", "--epochs", "1"],
+                         capture_output=True, text=True, cwd=script.parent, timeout=240,
+                         env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    from mnistlab.spec import total_params
+
+    assert f"parameters: {total_params(run.experiment):,}" in out.stdout
+    assert re.search(r"test accuracy 0\.\d{4} · Keras precision 0\.\d{4} · Keras recall 0\.\d{4}", out.stdout)
+
+
+def test_export_refuses_what_it_cannot_do(trained_store, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MNISTLAB_HOME", str(trained_store[0]))
+    assert main(["export", trained_store[1]]) == 2
+    assert "Say what to export" in capsys.readouterr().err
+    assert main(["export", trained_store[1], "--script", str(tmp_path / "missing" / "run.py")]) == 2
+    assert "Cannot write" in capsys.readouterr().err

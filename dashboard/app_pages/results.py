@@ -1,11 +1,16 @@
 """Results: one run's test metrics, per-digit accuracy, confusion matrix, mistakes, curves and spec."""
 
+from functools import partial
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 import charts
 from common import (STATUS_ICONS, clock, follow_runs, look_inside, run_label, show_figure, show_warnings, st, store,
                     test_set)
+from mnistlab.build import model_name
+from mnistlab.export import script_for
 from mnistlab.presets import differences_from_report, epochs_text, matching_preset
 from mnistlab.spec import validate
 
@@ -127,6 +132,21 @@ st.dataframe(pd.DataFrame([{"#": r.number, "layer": r.description, "output shape
              column_config={"params": st.column_config.NumberColumn("params", format="localized")})
 st.caption(f"{config.optimizer}, learning rate {config.effective_learning_rate:g}, batch {config.batch_size}, "
            f"validation split {config.validation_split:g}, seed {config.seed}")
+
+st.subheader("Take it home")
+stem = model_name(run.name)  # a file name made of letters, digits and underscores, whatever the run is called
+model_file, script_file = st.columns(2)
+# Callables without the page's variables: made only on a click, and nothing of the page kept alive by them.
+model_file.download_button("Model file (.keras)", data=partial(Path.read_bytes, run.path / "model.keras"),
+                           file_name=f"{stem}.keras", mime="application/octet-stream", key="results_model",
+                           disabled=not run.has_model, on_click="ignore", icon=":material/download:")
+script_file.download_button("Python script (plain Keras)", data=partial(script_for, run.experiment, run.run_id,
+                                                                        f"{stem}.py"),
+                            file_name=f"{stem}.py", mime="text/x-python", key="results_script", on_click="ignore",
+                            icon=":material/download:")
+st.caption("The script builds, trains and evaluates this network with plain Keras and NumPy — no MNIST Lab — with "
+           "this run's seed and settings, for a notebook or Colab: `python run.py --data mnist.npz` (its first lines "
+           "say more). `python -m mnistlab export RUN --script run.py --model model.keras` does the same.")
 
 if preset:
     st.subheader(f"Beside the report's {preset.name}" + ("" if like_for_like else " (not like for like)"))
