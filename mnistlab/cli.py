@@ -281,7 +281,8 @@ def cmd_inspect(args) -> int:
 
 
 def cmd_reproduce(args) -> int:
-    from .reproduce import compare, markdown_report, reproduction_experiment, select_presets
+    from .reproduce import (compare, markdown_report, reproduction_experiment, reproduction_group, select_presets,
+                            spread_markdown, spread_row)
 
     from .groups import MAX_REPEATS
 
@@ -300,6 +301,11 @@ def cmd_reproduce(args) -> int:
             print(f"{preset.name}, seed {seed}: training {summarize_layers(experiment)}", file=sys.stderr)
             _train_and_store(store, experiment)
     table = markdown_report(compare(store, presets, args.epochs, args.limit))
+    if args.seeds > 1:
+        runs = store.list_runs().runs
+        table += "\n" + spread_markdown([(preset, spread_row(preset, reproduction_group(preset, runs, args.epochs,
+                                                                                          args.limit)))
+                                         for preset in presets])
     print(table)
     if args.output:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .groups import Group, group_key, groups
 from .presets import PRESETS, Preset, get_preset
 from .spec import Experiment
 from .store import Run, RunStore
@@ -54,6 +55,40 @@ def compare(store: RunStore, presets: list[Preset], epochs: int | None = None,
     """For each preset, the newest finished run with exactly the reproduction's spec, if any."""
     runs = store.list_runs().runs
     return [Comparison(p, store.find_completed(reproduction_experiment(p, epochs, limit), runs)) for p in presets]
+
+
+def reproduction_group(preset: Preset, runs: list[Run], epochs: int | None = None,
+                       limit: int | None = None) -> Group | None:
+    """Every finished reproduction of the preset, one per seed (`reproduce --seeds`); None when there is none."""
+    key = group_key(reproduction_experiment(preset, epochs, limit))
+    mine = [run for run in runs if run.status in ("completed", "diverged") and run.metrics
+            and group_key(run.experiment) == key]
+    return groups(mine)[0] if mine else None
+
+
+def spread_row(preset: Preset, group: Group | None) -> dict:
+    """The report's accuracy against our seeds: how many, mean, sample std, range, and whether the report's number
+    lies within our range (None without at least two seeds)."""
+    if group is None or len(group.runs) < 2:
+        return {"seeds": len(group.runs) if group else 0, "mean": None, "std": None, "low": None, "high": None,
+                "report_in_range": None}
+    spread = group.spread()
+    return {"seeds": spread.n, "mean": spread.mean, "std": spread.std, "low": spread.low, "high": spread.high,
+            "report_in_range": spread.low <= preset.report.accuracy <= spread.high}
+
+
+def spread_markdown(rows: list[tuple[Preset, dict]]) -> str:
+    """The reproduction over seeds as a Markdown table (the report's accuracy beside our mean ± std and range)."""
+    lines = ["| Experiment | Report acc. | Seeds | Ours mean ± std | Ours min – max | Report within our range |",
+             "|---|---:|---:|---:|---:|---|"]
+    for preset, row in rows:
+        if row["mean"] is None:
+            lines.append(f"| {preset.name} | {preset.report.accuracy:.4f} | {row['seeds']} | — | — | — |")
+            continue
+        lines.append(f"| {preset.name} | {preset.report.accuracy:.4f} | {row['seeds']} | {row['mean']:.4f} ± "
+                     f"{row['std']:.4f} | {row['low']:.4f} – {row['high']:.4f} | "
+                     f"{'yes' if row['report_in_range'] else 'no'} |")
+    return "\n".join(lines) + "\n"
 
 
 def markdown_table(comparisons: list[Comparison]) -> str:

@@ -149,6 +149,8 @@ def test_reproduce_is_resumable_and_writes_markdown(tmp_path):
     assert again.returncode == 0, again.stderr
     assert "seed 42: already reproduced" in again.stderr and "CNN 3, seed 43: training" in again.stderr
     assert len(list((home / "runs").iterdir())) == 2
+    assert "| Experiment | Report acc. | Seeds | Ours mean ± std |" in again.stdout
+    assert re.search(r"\| CNN 3 \| 0\.9801 \| 2 \| 0\.\d{4} ± 0\.\d{4} \| 0\.\d{4} – 0\.\d{4} \| (yes|no) \|", again.stdout)
 
 
 def test_train_repeats_make_one_group_of_runs(tmp_path, monkeypatch, capsys):

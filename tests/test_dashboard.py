@@ -499,3 +499,25 @@ def test_draw_shows_the_inside_view_only_when_asked(home_with_run):
     assert titles[:2] == ["How sure is the model?", "Which pixels decided"] and "First Conv2D's filters" in titles
     at.button(key="draw_clear").click().run()
     assert at.toggle(key="draw_inside_on").value and "Layer by layer" not in _texts(at)
+
+
+def test_report_shows_the_spread_over_seeds(home_with_run, store_home):
+    """Reproductions of one preset with seeds 42 and 43: the Report gives their mean, std, and whether the report's
+    number lies within them."""
+    import json
+
+    from mnistlab.presets import get_preset
+
+    spec = get_preset("CNN 3").experiment.to_dict()
+    for seed, accuracy in ((42, 0.9790), (43, 0.9810)):
+        folder = store_home / "runs" / copy_run(store_home / "runs" / home_with_run, store_home / "runs", str(seed))
+        spec["config"]["seed"] = seed
+        (folder / "spec.json").write_text(json.dumps(spec))
+        metrics = json.loads((folder / "metrics.json").read_text())
+        (folder / "metrics.json").write_text(json.dumps(dict(metrics, accuracy=accuracy)))
+    at = _app("report")
+    _no_exceptions(at)
+    row = _frame(at, "report accuracy").set_index("experiment").loc["CNN 3"]
+    assert row["seeds"] == 2 and row["our mean"] == pytest.approx(0.98) and row["± std"] == pytest.approx(0.001414, 1e-3)
+    assert row["report in our range"] == "yes"  # the report's 0.9801 lies in 0.9790 – 0.9810
+    assert _frame(at, "report accuracy").set_index("experiment").loc["CNN 4"]["seeds"] == 0

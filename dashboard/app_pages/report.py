@@ -5,7 +5,7 @@ import pandas as pd
 import charts
 from common import follow_runs, go_to_results, show_figure, show_warnings, st, store, worker
 from mnistlab.presets import PRESETS
-from mnistlab.reproduce import compare
+from mnistlab.reproduce import compare, reproduction_group, spread_row
 
 ROW_PX = 35  # st.dataframe's row height
 
@@ -13,7 +13,9 @@ st.title("The course report, reproduced")
 follow_runs("report")
 st.caption("Each row is one of the report's experiments at its own settings (full training set, 30 epochs — "
            "CNN 1: 10 — batch 128, validation split 0.1). A run counts as a reproduction when its spec matches "
-           "exactly; `python -m mnistlab reproduce` makes them from the terminal too.")
+           "exactly; `python -m mnistlab reproduce` makes them from the terminal too, and `reproduce --seeds 3` "
+           "repeats each with seeds 42, 43 and 44: the mean, spread and whether the report's number lies within "
+           "our range then fill their columns.")
 
 listing = store().list_runs()
 show_warnings(listing.warnings)
@@ -24,10 +26,14 @@ training_now = next((c.preset.name for c in comparisons if current and current.e
 rows = []
 for c in comparisons:
     ours = c.ours or {}
+    spread = spread_row(c.preset, reproduction_group(c.preset, listing.runs))  # over seeds: reproduce --seeds 3
     rows.append({
         "experiment": c.preset.name, "params": c.preset.params,
         "report accuracy": c.preset.report.accuracy, "our accuracy": ours.get("accuracy"),
         "Δ accuracy (pp)": None if c.difference("accuracy") is None else c.difference("accuracy") * 100,
+        "seeds": spread["seeds"], "our mean": spread["mean"], "± std": spread["std"],
+        "report in our range": None if spread["report_in_range"] is None else
+        ("yes" if spread["report_in_range"] else "no"),
         "report precision": c.preset.report.precision, "our precision": ours.get("keras_precision"),
         "report recall": c.preset.report.recall, "our recall": ours.get("keras_recall"),
         "status": "training" if c.preset.name == training_now else c.run.status if c.run else "not run yet",
@@ -37,8 +43,8 @@ table = pd.DataFrame(rows)
 st.dataframe(table, hide_index=True, width="stretch", key="report_table", placeholder="—",
              height=ROW_PX * (len(table) + 1) + 3,  # every row in sight: no scrolling inside the table
              column_config={name: st.column_config.NumberColumn(format="%.4f") for name in
-                            ("report accuracy", "our accuracy", "report precision", "our precision",
-                             "report recall", "our recall")} | {
+                            ("report accuracy", "our accuracy", "our mean", "± std", "report precision",
+                             "our precision", "report recall", "our recall")} | {
                  "Δ accuracy (pp)": st.column_config.NumberColumn(format="%+.2f"),
                  "params": st.column_config.NumberColumn(format="localized")})
 
