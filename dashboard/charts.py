@@ -90,13 +90,19 @@ def batch_loss(batches: list[dict], steps_per_epoch: int | None = None,
     return fig
 
 
-def per_class_bars(series: dict[str, list[float]], title: str = "Accuracy per digit") -> go.Figure:
-    """Grouped bars, one group per digit, one bar per named series (a run, or the report)."""
+def per_class_bars(series: dict[str, list[float]], title: str = "Accuracy per digit",
+                   errors: dict[str, list[float]] | None = None) -> go.Figure:
+    """Grouped bars, one group per digit, one bar per named series (a run, a group's mean, or the report); a series
+    with `errors` (a group's standard deviation over its seeds) gets error bars."""
     fig = go.Figure()
+    errors = errors or {}
     for name, values in series.items():
         label = _plain(name)
-        fig.add_trace(go.Bar(x=DIGITS, y=values, name=label, text=[f"{v:.3f}" for v in values],
-                             textposition="outside", hovertemplate=f"{label}<br>digit %{{x}}: %{{y:.4f}}<extra></extra>",
+        spread = errors.get(name)
+        fig.add_trace(go.Bar(x=DIGITS, y=values, name=label, text=None if spread else [f"{v:.3f}" for v in values],
+                             textposition="outside", hovertemplate=f"{label}<br>digit %{{x}}: %{{y:.4f}}"
+                             + (" ± %{error_y.array:.4f}" if spread else "") + "<extra></extra>",
+                             error_y=dict(type="data", array=spread, visible=True) if spread else None,
                              marker_color=REPORT_COLOUR if name.startswith("Report") else None))
     low = min((v for values in series.values() for v in values), default=0.0)
     fig.update_xaxes(title_text="digit", type="category")
@@ -185,6 +191,35 @@ def compare_curves(histories: dict[str, list[dict]], key: str = "val_accuracy",
     values = [row[key] for epochs in histories.values() for row in epochs if row.get(key) is not None]
     if "accuracy" in key and values:
         fig.update_yaxes(range=[max(0.0, min(values) - 0.02), 1.0])
+    _layout(fig, title, height=420)
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def group_curves(groups: dict[str, list[list[dict]]], key: str = "val_accuracy",
+                 title: str = "Validation accuracy per epoch") -> go.Figure:
+    """One line per group of seeds: the mean over its runs per epoch, with a band of ± one standard deviation (a
+    group of one run is its plain line). Epochs past the shortest run of a group are left out."""
+    fig = go.Figure()
+    for number, (name, histories) in enumerate(groups.items()):
+        length = min(len(epochs) for epochs in histories)
+        values = [[row.get(key) for row in epochs[:length]] for epochs in histories]
+        if not length or any(v is None for run in values for v in run):
+            continue
+        epochs, colour = list(range(1, length + 1)), PROJECTOR_PALETTE[number % len(PROJECTOR_PALETTE)]
+        mean = [sum(column) / len(column) for column in zip(*values)]
+        label = _plain(name)
+        if len(values) > 1:
+            std = [math.sqrt(sum((v - m) ** 2 for v in column) / (len(column) - 1)) for column, m in zip(zip(*values), mean)]
+            fig.add_trace(go.Scatter(x=epochs + epochs[::-1], y=[m + s for m, s in zip(mean, std)]
+                                     + [m - s for m, s in zip(mean[::-1], std[::-1])], fill="toself", mode="lines",
+                                     line=dict(width=0), fillcolor=colour, opacity=0.2, hoverinfo="skip",
+                                     showlegend=False, legendgroup=label))
+        fig.add_trace(go.Scatter(x=epochs, y=mean, mode="lines+markers", name=label, line=dict(color=colour),
+                                 legendgroup=label, hovertemplate=f"{label}<br>epoch %{{x}}: %{{y:.4f}}"
+                                 + (f" (mean of {len(values)} seeds)" if len(values) > 1 else "") + "<extra></extra>"))
+    fig.update_xaxes(title_text="epoch", dtick=_epoch_step(max((len(h[0]) for h in groups.values() if h), default=1)))
+    fig.update_yaxes(title_text=key.replace("val_", "validation ").replace("_", " "))
     _layout(fig, title, height=420)
     fig.update_layout(hovermode="closest")
     return fig

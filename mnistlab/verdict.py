@@ -53,6 +53,13 @@ def group_of(run: Run, runs: list[Run]) -> Group:
                 Group((run,)))
 
 
+def group_digit_spread(group: Group) -> tuple[list[float], list[float] | None]:
+    """A group's accuracy on each digit: the mean over its seeds, and their standard deviation (None for one run)."""
+    per_digit = np.array([run.metrics["per_class_accuracy"] for run in group.runs], dtype=float)
+    std = per_digit.std(axis=0, ddof=1).tolist() if len(per_digit) > 1 else None
+    return per_digit.mean(axis=0).tolist(), std
+
+
 def group_table(runs: list[Run]) -> list[dict]:
     """One row per group of two or more seeds, newest first: what Compare and `runs` show of their spread."""
     rows = []
@@ -64,6 +71,8 @@ def group_table(runs: list[Run]) -> list[dict]:
         rows.append({"name": group.name, "seeds": ", ".join(map(str, group.seeds)), "runs": len(group.runs),
                      "mean accuracy": spread.mean, "std": spread.std, "min": spread.low, "max": spread.high,
                      "95% interval": f"{low:.4f} – {high:.4f}",
+                     "mean precision (Keras)": group.spread("keras_precision").mean,
+                     "mean recall (Keras)": group.spread("keras_recall").mean,
                      "mean macro F1": group.spread("macro_f1").mean})
     return rows
 

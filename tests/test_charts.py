@@ -161,3 +161,18 @@ def test_linear_templates_one_panel_per_digit_on_one_scale():
     fig = charts.linear_templates(templates)
     assert len(fig.data) == 10 and {t.zmax for t in fig.data} == {float(np.abs(templates).max().astype(np.float32))}
     assert [a.text for a in fig.layout.annotations] == charts.DIGITS
+
+
+def test_group_curves_draw_the_mean_and_a_band_of_one_std():
+    runs = [[{"epoch": 1, "val_accuracy": 0.90}, {"epoch": 2, "val_accuracy": 0.94}],
+            [{"epoch": 1, "val_accuracy": 0.92}, {"epoch": 2, "val_accuracy": 0.96}, {"epoch": 3, "val_accuracy": 0.97}]]
+    fig = charts.group_curves({"CNN 4 (2 seeds)": runs, "CNN 5": [runs[0]]})
+    band, mean, single = fig.data
+    assert list(mean.x) == [1, 2] and list(mean.y) == pytest.approx([0.91, 0.95])  # the shorter run's two epochs
+    assert band.fill == "toself" and band.y[0] == pytest.approx(0.91 + 0.01414, abs=1e-4)
+    assert single.name == "CNN 5" and list(single.y) == [0.90, 0.94]  # one run: its own line, no band
+
+
+def test_per_class_bars_with_error_bars_for_groups():
+    fig = charts.per_class_bars({"A (3 seeds)": [0.9] * 10, "B": [0.8] * 10}, errors={"A (3 seeds)": [0.01] * 10})
+    assert list(fig.data[0].error_y.array) == [0.01] * 10 and fig.data[1].error_y.array is None

@@ -96,6 +96,14 @@ def test_compare_page_says_which_of_two_ticked_runs_is_better(store):
     said = [m.value.replace("\\", "").replace("\u200b", "") for m in at.markdown]  # shown as typed (common.md)
     assert any(text.startswith("Net A and Net B (2) disagree on 70 images") for text in said), said
     assert any("(Welch's t)" in text and "Net A is better" in text for text in said), said
+    import json as js
+
+    curves, digits = (js.loads(chart.proto.spec) for chart in at.get("plotly_chart")[1:3])  # after the accuracy bars
+    assert [t.get("name") for t in curves["data"] if t.get("name")] == ["Net A (2 seeds)", "Net B (2 seeds)"]
+    assert all(t["error_y"]["visible"] for t in digits["data"])
+    at.toggle(key="compare_as_groups").set_value(False).run()
+    curves = js.loads(at.get("plotly_chart")[1].proto.spec)
+    assert [t["name"] for t in curves["data"]] == ["Net A", "Net B (2)"]  # the two ticked runs themselves
 
 
 def test_compare_without_mnist_still_compares_groups(store, monkeypatch):

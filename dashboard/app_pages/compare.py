@@ -9,7 +9,7 @@ from common import (distinct_names, follow_runs, fork_in_build, go_to_results, m
 from mnistlab.data import DataError
 from mnistlab.groups import Group
 from mnistlab.store import StoreError, runs_table
-from mnistlab.verdict import Side, compare, group_of, group_table
+from mnistlab.verdict import Side, compare, group_digit_spread, group_of, group_table
 
 COLUMNS = ["name", "accuracy", "report_accuracy", "status", "epochs", "params", "optimizer", "learning_rate",
            "batch_size", "train_images", "keras_precision", "keras_recall", "macro_f1", "train_seconds", "created",
@@ -70,22 +70,45 @@ if chosen:
     show_figure(charts.accuracy_bars([names[run_id] for run_id in finished["run_id"]], list(finished["accuracy"]),
                                      [None if v != v else v for v in finished["report_accuracy"]]),
                 key="compare_accuracy")
-    curve = st.segmented_control("Overlay", list(CURVES), format_func=CURVES.get, key="compare_curve",
-                                 default="val_accuracy") or "val_accuracy"
+    overlay, seeds = st.columns([7, 3], vertical_alignment="bottom")  # the four choices fit on one line
+    curve = overlay.segmented_control("Overlay", list(CURVES), format_func=CURVES.get, key="compare_curve",
+                                      default="val_accuracy") or "val_accuracy"
+    chosen_groups = {}  # one entry per group of the ticked runs, in their order
+    for run in chosen:
+        group = group_of(run, listing.runs)
+        chosen_groups.setdefault(group.runs[0].run_id, group)
+    as_groups = any(len(group.runs) > 1 for group in chosen_groups.values()) and seeds.toggle(
+        "Seeds as one line", key="compare_as_groups", value=True,
+        help="a ticked run that has been trained with other seeds (Repeat × N) is drawn as the mean of its group, "
+             "with a band or error bars of ± one standard deviation")
     left, right = st.columns(2)
-    with left:
-        show_figure(charts.compare_curves({names[r.run_id]: r.history()["epochs"] for r in chosen}, curve,
-                                          f"{CURVES[curve]} per epoch"), key="compare_curves")
-    with right:
-        show_figure(charts.per_class_bars({names[r.run_id]: r.metrics["per_class_accuracy"] for r in chosen}),
-                    key="compare_per_class")
+    if as_groups:
+        labelled = {f"{group.name} ({len(group.runs)} seeds)" if len(group.runs) > 1 else names[group.runs[0].run_id]:
+                    group for group in chosen_groups.values()}
+        with left:
+            show_figure(charts.group_curves({label: [run.history()["epochs"] for run in group.runs]
+                                             for label, group in labelled.items()}, curve,
+                                            f"{CURVES[curve]} per epoch"), key="compare_curves")
+        digits = {label: group_digit_spread(group) for label, group in labelled.items()}
+        with right:
+            show_figure(charts.per_class_bars({label: mean for label, (mean, _) in digits.items()},
+                                              errors={label: std for label, (_, std) in digits.items() if std}),
+                        key="compare_per_class")
+    else:
+        with left:
+            show_figure(charts.compare_curves({names[r.run_id]: r.history()["epochs"] for r in chosen}, curve,
+                                              f"{CURVES[curve]} per epoch"), key="compare_curves")
+        with right:
+            show_figure(charts.per_class_bars({names[r.run_id]: r.metrics["per_class_accuracy"] for r in chosen}),
+                        key="compare_per_class")
 
 groups = group_table(listing.runs)
 if groups:
     st.subheader("Groups of seeds")
     st.dataframe(groups, hide_index=True, width="stretch", key="compare_groups",
                  column_config={key: st.column_config.NumberColumn(key, format="%.4f")
-                                for key in ("mean accuracy", "std", "min", "max", "mean macro F1")})
+                                for key in ("mean accuracy", "std", "min", "max", "mean precision (Keras)",
+                                            "mean recall (Keras)", "mean macro F1")})
     st.caption("Runs of one network and training setup that differ only in their seed. The 95% interval is "
                "Student's t over the seeds: where the setup's true mean accuracy lies, given this many seeds.")
 
