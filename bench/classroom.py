@@ -141,6 +141,11 @@ async def canvas_ready(page) -> None:
 
 async def draw(page, shape: list[tuple[int, int]]) -> float:
     """Draw one stroke and wait for the prediction; mouse-up → prediction visible, in seconds."""
+    return (await stroke(page, shape, READ))[0]
+
+
+async def stroke(page, shape: list[tuple[int, int]], reading: re.Pattern) -> tuple[float, float]:
+    """Draw one stroke; (mouse-up → `reading` visible, mouse-up → the rerun finished), in seconds."""
     box = await page.locator("canvas.upper-canvas").bounding_box()
     await page.mouse.move(box["x"] + shape[0][0], box["y"] + shape[0][1])
     await page.mouse.down()
@@ -148,10 +153,10 @@ async def draw(page, shape: list[tuple[int, int]]) -> float:
         await page.mouse.move(box["x"] + x, box["y"] + y, steps=8)
     await page.mouse.up()
     start = time.perf_counter()
-    await page.get_by_text(READ).first.wait_for()
-    latency = time.perf_counter() - start
+    await page.get_by_text(reading).first.wait_for()
+    visible = time.perf_counter() - start
     await settle(page)
-    return latency
+    return visible, time.perf_counter() - start
 
 
 async def clear(page) -> None:

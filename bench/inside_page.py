@@ -16,9 +16,8 @@ import argparse
 import asyncio
 import re
 import tempfile
-import time
 
-from classroom import AFTER_RUN, SHAPES, canvas_ready, cpu_of, settle, store_with_models
+from classroom import AFTER_RUN, SHAPES, canvas_ready, clear, cpu_of, settle, store_with_models, stroke
 from common import machine, median, percentile
 
 from launch import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
@@ -33,28 +32,6 @@ async def open_page(browser, url: str, name: str):
     await settle(page)
     await canvas_ready(page)
     return page
-
-
-async def stroke(page, shape, reading) -> tuple[float, float]:
-    """(mouse-up → reading visible, mouse-up → rerun finished), in seconds."""
-    box = await page.locator("canvas.upper-canvas").bounding_box()
-    await page.mouse.move(box["x"] + shape[0][0], box["y"] + shape[0][1])
-    await page.mouse.down()
-    for x, y in shape[1:]:
-        await page.mouse.move(box["x"] + x, box["y"] + y, steps=8)
-    await page.mouse.up()
-    start = time.perf_counter()
-    await page.get_by_text(reading).first.wait_for()
-    visible = time.perf_counter() - start
-    await settle(page)
-    return visible, time.perf_counter() - start
-
-
-async def clear(page) -> None:
-    await page.get_by_role("button", name="Clear").click()
-    await page.get_by_text("Draw a digit on the canvas").first.wait_for()
-    await settle(page)
-    await canvas_ready(page)
 
 
 async def measure(url: str, pid: int, drawings: int) -> dict:
