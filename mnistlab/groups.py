@@ -7,7 +7,7 @@ their spread says how much a single run's number can be trusted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .significance import Spread
 from .spec import Experiment
@@ -46,14 +46,10 @@ def _at_most(seeds: tuple[int, ...]) -> tuple[int, ...]:
     return seeds
 
 
-def group_key(experiment: Experiment) -> str:
-    """What runs of one group share: the spec without its name and seed, as canonical JSON."""
-    import json
-
-    spec = experiment.to_dict()
-    spec.pop("name", None)
-    spec["config"] = {key: value for key, value in spec["config"].items() if key != "seed"}
-    return json.dumps(spec, sort_keys=True)
+def group_key(experiment: Experiment) -> Experiment:
+    """What runs of one group share: the spec with its name and seed blanked (hashable and compared field by
+    field, so grouping a semester of runs costs no serialisation)."""
+    return replace(experiment, name="", config=replace(experiment.config, seed=0))
 
 
 @dataclass(frozen=True)
@@ -75,7 +71,7 @@ class Group:
 def groups(runs: list[Run]) -> list[Group]:
     """Finished runs (with metrics) gathered by group_key, each group's runs oldest first, one run per seed (the
     newest, when a seed was trained twice); groups in order of their newest run, newest first."""
-    by_key: dict[str, dict[int, Run]] = {}
+    by_key: dict[Experiment, dict[int, Run]] = {}
     for run in sorted((run for run in runs if run.metrics), key=lambda run: run.run_id):
         by_key.setdefault(group_key(run.experiment), {})[run.experiment.config.seed] = run
     found = [Group(tuple(sorted(seeds.values(), key=lambda run: run.run_id))) for seeds in by_key.values()]

@@ -47,12 +47,6 @@ def side(store: RunStore, query: str, runs: list[Run] | None = None) -> Side:
     return Side(run.name, Group((run,)))
 
 
-def group_of(run: Run, runs: list[Run]) -> Group:
-    """The group a finished run belongs to: every finished run of its setup, one per seed (just itself if alone)."""
-    return next((group for group in groups(runs) if any(one.run_id == run.run_id for one in group.runs)),
-                Group((run,)))
-
-
 def group_digit_spread(group: Group) -> tuple[list[float], list[float] | None]:
     """A group's accuracy on each digit: the mean over its seeds, and their standard deviation (None for one run)."""
     per_digit = np.array([run.metrics["per_class_accuracy"] for run in group.runs], dtype=float)
@@ -60,10 +54,10 @@ def group_digit_spread(group: Group) -> tuple[list[float], list[float] | None]:
     return per_digit.mean(axis=0).tolist(), std
 
 
-def group_table(runs: list[Run]) -> list[dict]:
-    """One row per group of two or more seeds, newest first: what Compare and `runs` show of their spread."""
+def group_table(found: list[Group]) -> list[dict]:
+    """One row per group of two or more seeds (from `groups`, newest first): what Compare shows of their spread."""
     rows = []
-    for group in groups(runs):
+    for group in found:
         if len(group.runs) < 2:
             continue
         spread = group.spread()

@@ -127,3 +127,23 @@ def test_compare_without_mnist_still_compares_groups(store, monkeypatch):
     assert not at.exception
     assert [i.value for i in at.info] == ["MNIST could not be found on this machine."]
     assert any("(Welch's t)" in m.value.replace("\\", "") for m in at.markdown)
+
+
+def test_a_seed_trained_twice_keeps_the_newer_run_in_the_group(store):
+    """Two runs of one setup and one seed: the group takes the newer; the older, ticked, stands alone on Compare."""
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import REPO
+
+    runs = {run.run_id[-2:]: run.run_id for run in store.list_runs().runs}
+    again = copy_run(store.runs_dir / runs["a1"], store.runs_dir, "x")  # a newer copy: Net A, seed 1
+    found = side(store, "Net A").group
+    assert found.seeds == (1, 2) and again in [run.run_id for run in found.runs] and runs["a1"] not in [
+        run.run_id for run in found.runs]
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=60)
+    at.switch_page("app_pages/compare.py").run()
+    at.session_state["compare_selected"] = [runs["a1"], runs["b2"]]
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    said = [m.value.replace("\\", "").replace("\u200b", "") for m in at.markdown]
+    assert not any("(Welch's t)" in text for text in said)  # the older run has no group of its own to compare

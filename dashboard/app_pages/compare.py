@@ -7,9 +7,9 @@ from callbacks import delete_run, remember_compare_selection, rename_run
 from common import (distinct_names, follow_runs, fork_in_build, go_to_results, md, show_figure, show_warnings, st,
                     store, test_set)
 from mnistlab.data import DataError
-from mnistlab.groups import Group
+from mnistlab.groups import Group, groups
 from mnistlab.store import StoreError, runs_table
-from mnistlab.verdict import Side, compare, group_digit_spread, group_of, group_table
+from mnistlab.verdict import Side, compare, group_digit_spread, group_table
 
 COLUMNS = ["name", "accuracy", "report_accuracy", "status", "epochs", "params", "optimizer", "learning_rate",
            "batch_size", "train_images", "keras_precision", "keras_recall", "macro_f1", "train_seconds", "created",
@@ -61,6 +61,10 @@ st.dataframe(
 st.download_button("Download CSV", table.to_csv(index=False).encode(), file_name="mnistlab-runs.csv",
                    mime="text/csv", key="compare_csv")
 
+seed_groups = groups(listing.runs)  # runs of one setup that differ only in their seed
+in_group = {run.run_id: group for group in seed_groups for run in group.runs}
+group_of = {run.run_id: in_group.get(run.run_id, Group((run,))) for run in listing.runs if run.metrics}  # a seed
+# trained twice: the older run stands alone
 chosen = [by_id[run_id] for run_id in selected] or [run for run in listing.runs if run.metrics][:3]
 chosen = [run for run in chosen if run.metrics]
 st.caption("Tick rows in the table to compare them below" + (" (showing the newest runs)." if not selected else "."))
@@ -75,7 +79,7 @@ if chosen:
                                       default="val_accuracy") or "val_accuracy"
     chosen_groups = {}  # one entry per group of the ticked runs, in their order
     for run in chosen:
-        group = group_of(run, listing.runs)
+        group = group_of[run.run_id]
         chosen_groups.setdefault(group.runs[0].run_id, group)
     as_groups = any(len(group.runs) > 1 for group in chosen_groups.values()) and seeds.toggle(
         "Seeds as one line", key="compare_as_groups", value=True,
@@ -102,10 +106,10 @@ if chosen:
             show_figure(charts.per_class_bars({names[r.run_id]: r.metrics["per_class_accuracy"] for r in chosen}),
                         key="compare_per_class")
 
-groups = group_table(listing.runs)
-if groups:
+group_rows = group_table(seed_groups)
+if group_rows:
     st.subheader("Groups of seeds")
-    st.dataframe(groups, hide_index=True, width="stretch", key="compare_groups",
+    st.dataframe(group_rows, hide_index=True, width="stretch", key="compare_groups",
                  column_config={key: st.column_config.NumberColumn(key, format="%.4f")
                                 for key in ("mean accuracy", "std", "min", "max", "mean precision (Keras)",
                                             "mean recall (Keras)", "mean macro F1")})
@@ -122,7 +126,7 @@ if len(pair) == 2:
                                test_labels)["sentence"]))
     except (StoreError, DataError) as err:  # a run without saved predictions; MNIST not found on this machine
         st.info(str(err), icon=":material/info:")
-    group_a, group_b = group_of(a, listing.runs), group_of(b, listing.runs)
+    group_a, group_b = group_of[a.run_id], group_of[b.run_id]
     if len(group_a.runs) > 1 and len(group_b.runs) > 1 and group_a != group_b:  # Welch's t: accuracies only
         st.markdown(md(compare(Side(a.name, group_a), Side(b.name, group_b), labels=None)["sentence"]))
     else:
