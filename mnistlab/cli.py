@@ -1,4 +1,5 @@
-"""`python -m mnistlab`: presets, train, runs, show, predict, inspect, reproduce, compare, export, rename, delete.
+"""`python -m mnistlab`: presets, train, runs, show, predict, inspect, reproduce, compare, export, drawings, rename,
+delete.
 
 Progress goes to stderr, results to stdout (`--json` for machines). Errors are one sentence
 and a non-zero exit code. TensorFlow is imported only by commands that need it.
@@ -113,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--script", type=Path, help="write the script here (e.g. run.py)")
     p.add_argument("--model", type=Path, help="copy the trained model here (e.g. model.keras)")
     p.set_defaults(handler=cmd_export)
+
+    from .cli_drawings import add_drawings_commands
+
+    add_drawings_commands(sub)
 
     p = sub.add_parser("rename", help="rename a run")
     p.add_argument("run")

@@ -116,25 +116,37 @@ def _read_npz(path: Path) -> dict:
 def _check_npz_headers(path: Path) -> None:
     """Every array's shape and dtype from its .npy header, before any array is read (a header may promise
     gigabytes)."""
+    headers = npz_headers(path)
+    missing = sorted(key for key in EXPECTED if key not in headers)
+    if missing:
+        raise DataError(f"MNIST file {path} lacks the array(s) {', '.join(missing)}; "
+                        f"expected Keras's layout (x_train, y_train, x_test, y_test).")
+    for key, (shape, dtype) in EXPECTED.items():
+        found_shape, found_dtype = headers[key]
+        if found_dtype.hasobject:
+            raise DataError(f"MNIST file {path} holds pickled objects, which are never loaded; "
+                            f"use a plain uint8 npz.")
+        if found_dtype != np.dtype(dtype):
+            raise DataError(f"MNIST file {path}: {key} has dtype {found_dtype}, expected {np.dtype(dtype)}.")
+        if found_shape != shape:
+            raise DataError(f"MNIST file {path}: {key} has shape {found_shape}, expected {shape}.")
+
+
+def npz_headers(path: Path) -> dict[str, tuple[tuple, np.dtype]]:
+    """Each array of an .npz by name: its shape and dtype, read from the .npy headers alone (nothing else is
+    read, so a file that promises gigabytes costs nothing). Raises OSError / zipfile.BadZipFile / ValueError."""
+    headers = {}
     with zipfile.ZipFile(path) as archive:
-        members = set(archive.namelist())
-        missing = sorted(key for key in EXPECTED if f"{key}.npy" not in members)
-        if missing:
-            raise DataError(f"MNIST file {path} lacks the array(s) {', '.join(missing)}; "
-                            f"expected Keras's layout (x_train, y_train, x_test, y_test).")
-        for key, (shape, dtype) in EXPECTED.items():
-            with archive.open(f"{key}.npy") as member:
+        for member_name in archive.namelist():
+            if not member_name.endswith(".npy"):
+                continue
+            with archive.open(member_name) as member:
                 version = np.lib.format.read_magic(member)
                 read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                                else np.lib.format.read_array_header_2_0)
-                found_shape, _, found_dtype = read_header(member)
-            if found_dtype.hasobject:
-                raise DataError(f"MNIST file {path} holds pickled objects, which are never loaded; "
-                                f"use a plain uint8 npz.")
-            if found_dtype != np.dtype(dtype):
-                raise DataError(f"MNIST file {path}: {key} has dtype {found_dtype}, expected {np.dtype(dtype)}.")
-            if found_shape != shape:
-                raise DataError(f"MNIST file {path}: {key} has shape {found_shape}, expected {shape}.")
+                shape, _, dtype = read_header(member)
+            headers[member_name[:-4]] = (shape, dtype)
+    return headers
 
 
 def _read_idx_folder(folder: Path) -> dict:

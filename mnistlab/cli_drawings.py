@@ -1,0 +1,113 @@
+"""`python -m mnistlab drawings …`: the class's drawings from the command line (see mnistlab.drawings)."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+
+def add_drawings_commands(sub) -> None:
+    p = sub.add_parser("drawings", help="the class's labelled drawings: add, list, export, import, evaluate")
+    commands = p.add_subparsers(dest="drawings_command", metavar="ACTION", required=True)
+
+    q = commands.add_parser("add", help="add image files of one digit, labelled")
+    q.add_argument("--label", type=int, required=True, help="the digit the images show, 0–9")
+    q.add_argument("images", nargs="+", type=Path)
+    q.set_defaults(handler=cmd_add)
+
+    q = commands.add_parser("list", help="how many drawings of each digit")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_list)
+
+    q = commands.add_parser("export", help="write the set as an .npz in Keras's layout (x_test, y_test)")
+    q.add_argument("file", type=Path)
+    q.set_defaults(handler=cmd_export)
+
+    q = commands.add_parser("import", help="add the images of an .npz in Keras's layout")
+    q.add_argument("file", type=Path)
+    q.set_defaults(handler=cmd_import)
+
+    q = commands.add_parser("evaluate", help="a run's accuracy on the class's drawings, beside its MNIST accuracy")
+    q.add_argument("--run", required=True, help="run id, exact name, or ≥ 4 characters of the id")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_evaluate)
+
+
+def cmd_add(args) -> int:
+    from .drawings import Drawings
+    from .predict import load_image_file
+
+    drawings = Drawings()
+    images = [load_image_file(path) for path in args.images]  # every file checked before any is kept
+    for path, image in zip(args.images, images):
+        kept = drawings.save(image, args.label, session="cli")
+        print(f"{path}: kept as {kept.drawing_id} (a {kept.label})")
+    return 0
+
+
+def cmd_list(args) -> int:
+    from .cli import _json, _print_table
+    from .drawings import Drawings
+
+    drawings = Drawings().all()
+    counts = Counter(d.label for d in drawings)
+    if args.json:
+        print(_json({"count": len(drawings), "per_digit": [counts.get(d, 0) for d in range(10)],
+                     "drawings": [{"id": d.drawing_id, "label": d.label, "created": d.created, "session": d.session}
+                                  for d in drawings]}, indent=2))
+        return 0
+    if not drawings:
+        print("No drawings yet: save some from the Draw page, or `python -m mnistlab drawings add --label 7 7.png`.")
+        return 0
+    _print_table([{"digit": d, "drawings": counts.get(d, 0)} for d in range(10)], ["digit", "drawings"])
+    print(f"{len(drawings):,} in all")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .cli import CliError
+    from .drawings import Drawings
+
+    try:
+        count = Drawings().export(args.file)
+    except OSError as err:
+        raise CliError(f"Cannot write {args.file}: {err.strerror or err}.") from None
+    print(f"{count:,} drawings written to {args.file}")
+    return 0
+
+
+def cmd_import(args) -> int:
+    from .drawings import Drawings
+
+    print(f"{Drawings().import_npz(args.file):,} drawings added from {args.file}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .cli import CliError, _json
+    from .drawings import Drawings, gap_sentence
+    from .metrics import evaluate_predictions
+    from .store import RunStore
+    from .train import predict_probabilities
+
+    x, y = Drawings().dataset()
+    if not len(y):
+        raise CliError("There are no drawings to evaluate on yet.")
+    store = RunStore()
+    run = store.find_run(args.run)
+    if not run.metrics:
+        raise CliError(f"Run {run.run_id} ({run.name}) has no trained model to evaluate ({run.status}).")
+    probabilities = predict_probabilities(store.load_model(run.run_id), (x.astype("float32") / 255.0)[..., None])
+    scores = evaluate_predictions(probabilities, y)
+    per_digit = {d: scores["per_class_accuracy"][d] for d in range(10) if (y == d).any()}
+    result = {"run_id": run.run_id, "name": run.name, "drawings": int(len(y)), "accuracy": scores["accuracy"],
+              "mnist_accuracy": run.metrics["accuracy"], "per_digit_accuracy": per_digit,
+              "confusion_matrix": scores["confusion_matrix"],
+              "sentence": gap_sentence(run.name, run.metrics["accuracy"], scores["accuracy"], len(y))}
+    if args.json:
+        print(_json(result, indent=2))
+    else:
+        print(result["sentence"])
+        print("per digit: " + "  ".join(f"{d}: {a:.0%}" for d, a in per_digit.items()), file=sys.stdout)
+    return 0

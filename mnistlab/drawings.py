@@ -1,0 +1,188 @@
+"""The class's drawings: digits students drew and labelled, kept as a test set every model can be scored on.
+
+One file per drawing under $MNISTLAB_HOME/drawings/, `<time>-<random>.npz`: the canvas as the student
+drew it (PNG bytes), the 28×28 input the models read (the Draw page's preprocessing), the label the
+student meant, when, and an anonymous tag of the browser session — no names. Each file is written
+whole and renamed into place, and no two saves share a file, so thirty students saving at once lose
+nothing and a crash leaves no half drawing.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import secrets
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .data import npz_headers
+from .home import default_home
+from .preprocess import canvas_to_mnist
+from .store import atomic_write_bytes
+
+MAX_DRAWINGS = 100_000      # in the set, and in a file imported
+MAX_CANVAS_SIDE = 1024      # px: a drawing larger than this is not a canvas drawing
+MAX_FILE_BYTES = 2 * 2**20  # one drawing's file: a 280×280 canvas PNG is a few KB
+ID = re.compile(r"^\d{8}-\d{6}-\d{6}-[0-9a-f]{8}$")
+
+
+class DrawingError(ValueError):
+    """A drawing or a drawings file that cannot be used; the message is one sentence."""
+
+
+@dataclass(frozen=True)
+class Drawing:
+    drawing_id: str
+    label: int
+    created: str
+    session: str
+    input: np.ndarray  # 28×28 uint8, ink 255 on 0, as MNIST
+
+
+class Drawings:
+    """The drawings folder of one MNIST Lab home."""
+
+    def __init__(self, home: str | os.PathLike | None = None):
+        self.folder = Path(home or default_home()) / "drawings"
+
+    def save(self, canvas: np.ndarray, label: int, session: str = "") -> Drawing:
+        """Keep one labelled canvas (H×W×4 or H×W×3 uint8, as the Draw page's canvas gives it). Raises DrawingError
+        for a label outside 0–9, an oversized image, or a canvas with no digit on it."""
+        canvas = np.asarray(canvas)
+        if not (isinstance(label, (int, np.integer)) and 0 <= int(label) <= 9):
+            raise DrawingError(f"A drawing's label is the digit it shows, 0 to 9; got {label!r}.")
+        if canvas.ndim not in (2, 3) or canvas.dtype != np.uint8 or max(canvas.shape[:2]) > MAX_CANVAS_SIDE:
+            raise DrawingError(f"A drawing is a uint8 image of at most {MAX_CANVAS_SIDE}×{MAX_CANVAS_SIDE} pixels; "
+                               f"got {canvas.dtype} {canvas.shape}.")
+        digit = canvas_to_mnist(canvas)
+        if digit is None:
+            raise DrawingError("There is no digit on this drawing to keep.")
+        if len(self._files()) >= MAX_DRAWINGS:
+            raise DrawingError(f"The class's set already holds {MAX_DRAWINGS:,} drawings; delete some first.")
+        return self._write(_png(canvas), np.round(255 * digit).astype(np.uint8), int(label), session)
+
+    def all(self) -> list[Drawing]:
+        """Every drawing, oldest first; a file that is not one of ours is skipped."""
+        found = []
+        for path in self._files():
+            drawing = _read(path)
+            if drawing is not None:
+                found.append(drawing)
+        return found
+
+    def dataset(self) -> tuple[np.ndarray, np.ndarray]:
+        """The drawings as a test set in MNIST's layout: (N, 28, 28) uint8 images and (N,) uint8 labels."""
+        drawings = self.all()
+        x = np.stack([d.input for d in drawings]) if drawings else np.zeros((0, 28, 28), np.uint8)
+        return x, np.array([d.label for d in drawings], np.uint8)
+
+    def canvas(self, drawing_id: str) -> bytes:
+        """The PNG of the canvas as it was drawn."""
+        with np.load(self._path(drawing_id), allow_pickle=False) as npz:
+            return npz["canvas_png"].tobytes()
+
+    def delete(self, drawing_id: str) -> None:
+        self._path(drawing_id).unlink(missing_ok=True)
+
+    def delete_all(self) -> int:
+        files = self._files()
+        for path in files:
+            path.unlink(missing_ok=True)
+        return len(files)
+
+    def export(self, path: str | os.PathLike) -> int:
+        """Write the set as an .npz in Keras's test layout (x_test, y_test); returns how many drawings."""
+        x, y = self.dataset()
+        with open(path, "wb") as handle:
+            np.savez_compressed(handle, x_test=x, y_test=y)
+        return len(y)
+
+    def import_npz(self, path: str | os.PathLike, session: str = "imported") -> int:
+        """Add every image of an .npz in Keras's layout (x_test and y_test, or x_train and y_train): checked from
+        its headers before anything is read (uint8, N×28×28, at most MAX_DRAWINGS, labels 0–9), never unpickled."""
+        x, y = _read_set(Path(path))
+        if len(self._files()) + len(y) > MAX_DRAWINGS:
+            raise DrawingError(f"Importing {len(y):,} drawings would take the set past {MAX_DRAWINGS:,}.")
+        for image, label in zip(x, y):
+            self._write(_png(255 - image), image, int(label), session)  # the canvas: dark ink on white
+        return len(y)
+
+    def _write(self, canvas_png: bytes, digit: np.ndarray, label: int, session: str) -> Drawing:
+        now = datetime.now(timezone.utc)
+        drawing_id = f"{now:%Y%m%d-%H%M%S-%f}-{secrets.token_hex(4)}"
+        created = now.isoformat(timespec="seconds")
+        session = re.sub(r"[^0-9A-Za-z_-]", "", str(session))[:32]  # an anonymous tag, never a name or path
+        buffer = io.BytesIO()
+        np.savez(buffer, canvas_png=np.frombuffer(canvas_png, np.uint8), input=digit, label=np.uint8(label),
+                 created=np.array(created), session=np.array(session))
+        self.folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(self.folder / f"{drawing_id}.npz", buffer.getvalue())
+        return Drawing(drawing_id, label, created, session, digit)
+
+    def _path(self, drawing_id: str) -> Path:
+        if not ID.match(str(drawing_id)):
+            raise DrawingError(f"{drawing_id!r} is not a drawing's id.")
+        return self.folder / f"{drawing_id}.npz"
+
+    def _files(self) -> list[Path]:
+        try:
+            return sorted(path for path in self.folder.iterdir() if ID.match(path.stem) and path.suffix == ".npz")
+        except OSError:
+            return []
+
+
+def _png(image: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _read(path: Path) -> Drawing | None:
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return None
+        with np.load(path, allow_pickle=False) as npz:
+            digit, label = npz["input"], int(npz["label"])
+            created, session = str(npz["created"]), str(npz["session"])
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
+        return None
+    if digit.shape != (28, 28) or digit.dtype != np.uint8 or not 0 <= label <= 9:
+        return None
+    return Drawing(path.stem, label, created, session, digit)
+
+
+def _read_set(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    where = f"The drawings file {path}"
+    try:
+        headers = npz_headers(path)
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError) as err:
+        raise DrawingError(f"{where} is not a readable .npz ({err}).") from None
+    x_key, y_key = ("x_test", "y_test") if "x_test" in headers else ("x_train", "y_train")
+    if x_key not in headers or y_key not in headers:
+        raise DrawingError(f"{where} needs x_test and y_test (Keras's layout); it holds {', '.join(headers) or 'nothing'}.")
+    (x_shape, x_dtype), (y_shape, y_dtype) = headers[x_key], headers[y_key]
+    if x_dtype.hasobject or y_dtype.hasobject:
+        raise DrawingError(f"{where} holds pickled objects, which are never loaded.")
+    if x_dtype != np.uint8 or y_dtype != np.uint8:
+        raise DrawingError(f"{where}: {x_key} and {y_key} must be uint8, not {x_dtype} and {y_dtype}.")
+    if len(x_shape) != 3 or x_shape[1:] != (28, 28) or y_shape != (x_shape[0],):
+        raise DrawingError(f"{where}: {x_key} must be N×28×28 and {y_key} N labels; got {x_shape} and {y_shape}.")
+    if x_shape[0] > MAX_DRAWINGS:
+        raise DrawingError(f"{where} holds {x_shape[0]:,} images, more than the {MAX_DRAWINGS:,} a set may hold.")
+    with np.load(path, allow_pickle=False) as npz:
+        x, y = npz[x_key], npz[y_key]
+    if y.size and y.max() > 9:
+        raise DrawingError(f"{where}: {y_key} has label {int(y.max())}, outside 0–9.")
+    return x, y
+
+
+def gap_sentence(name: str, mnist_accuracy: float, class_accuracy: float, count: int) -> str:
+    """E.g. "CNN 5: 99.2% on MNIST, 91.0% on your class's 240 drawings"."""
+    return f"{name}: {mnist_accuracy:.1%} on MNIST, {class_accuracy:.1%} on your class's {count:,} drawings"
