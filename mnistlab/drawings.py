@@ -66,6 +66,10 @@ class Drawings:
             raise DrawingError(f"The class's set already holds {MAX_DRAWINGS:,} drawings; delete some first.")
         return self._write(_png(canvas), np.round(255 * digit).astype(np.uint8), int(label), session)
 
+    def count(self) -> int:
+        """How many drawings the set holds (the files are counted, not read)."""
+        return len(self._files())
+
     def all(self) -> list[Drawing]:
         """Every drawing, oldest first; a file that is not one of ours is skipped."""
         found = []

@@ -521,3 +521,23 @@ def test_report_shows_the_spread_over_seeds(home_with_run, store_home):
     assert row["seeds"] == 2 and row["our mean"] == pytest.approx(0.98) and row["± std"] == pytest.approx(0.001414, 1e-3)
     assert row["report in our range"] == "yes"  # the report's 0.9801 lies in 0.9790 – 0.9810
     assert _frame(at, "report accuracy").set_index("experiment").loc["CNN 4"]["seeds"] == 0
+
+
+def test_draw_saves_a_labelled_drawing_for_the_class(home_with_run, store_home):
+    """Draw: pick the digit meant, Save: the drawing is kept with that label and an anonymous session tag, the
+    canvas is cleared, and the page says how many the class has."""
+    from mnistlab.drawings import Drawings
+
+    canvas, label = drawn_digit(2)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("app_pages/draw.py").run()
+    at.session_state["draw_canvas_0"] = _canvas_state(canvas)
+    at.run()
+    assert at.button(key="draw_save").disabled  # no label picked yet
+    at.button_group(key="draw_label_0").set_value(str(label)).run()
+    at.button(key="draw_save").click().run()
+    _no_exceptions(at)
+    [kept] = Drawings(store_home).all()
+    assert kept.label == label and len(kept.session) == 8 and kept.session == at.session_state["draw_session_tag"]
+    assert f"Saved as a {label}. The class's set has 1 drawing." in [s.value for s in at.success]
+    assert at.session_state["draw_generation"] == 1 and "Draw a digit on the canvas" in _texts(at)

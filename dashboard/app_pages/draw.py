@@ -1,16 +1,20 @@
 """Draw: a digit on a canvas, each preprocessing step, and every model's prediction."""
 
+import secrets
+
 import pandas as pd
 
 import charts
 from callbacks import mark_draw_model_chosen
 from common import look_inside, md, predictor, show_figure, st, store, worker
 from inside_view import show_inside
+from mnistlab.drawings import DrawingError, Drawings
 from mnistlab.preprocess import preprocess_steps, step_pictures
 from mnistlab.presets import QUICK_CNN
 from mnistlab.store import StoreError
 from predictor import CAPACITY
 
+DIGITS = [str(digit) for digit in range(10)]
 MAX_MODELS_IN_TABLE = CAPACITY - 1  # with the chosen model, every model a rerun asks stays loaded
 
 MODELS_OFFERED = {"best": 40, "newest": 10}  # a rerun's store cost stays the same with 10 or 10,000 runs
@@ -63,6 +67,8 @@ with left:
         st.rerun()
     inside_on = inside.toggle("Inside the network", key="draw_inside_on",
                               help="every layer's view of the drawing, for the chosen model, redrawn with each stroke")
+    if "draw_saved" in st.session_state:
+        st.success(st.session_state.pop("draw_saved"), icon=":material/save:")
 
 image = canvas.image_data if canvas is not None else None
 steps = preprocess_steps(image) if image is not None else None
@@ -89,6 +95,22 @@ with right:
             look_inside(run_id, drawing=steps.centred, strokes=canvas.json_data)
 
 if prediction is not None:
+    with left:  # the class's own test set: the student says which digit they meant
+        meant = st.pills("Save it for the class test — it is a", DIGITS, key=f"draw_label_{generation}")
+        if st.button("Save", key="draw_save", disabled=meant is None, icon=":material/save:"):
+            session_tag = st.session_state.setdefault("draw_session_tag", secrets.token_hex(4))  # anonymous
+            try:
+                class_set = Drawings(store().home)
+                class_set.save(image, int(meant), session_tag)
+            except DrawingError as err:
+                st.error(str(err), icon=":material/warning:")
+            else:
+                count = class_set.count()
+                st.session_state["draw_saved"] = (f"Saved as a {meant}. The class's set has {count:,} "
+                                                  f"drawing{'' if count == 1 else 's'}.")
+                st.session_state["draw_generation"] = generation + 1  # a clean canvas for the next digit
+                st.rerun()
+
     st.subheader("What the model sees")
     cols = st.columns(4)
     captions = ("your drawing (½ size)", "cropped to the ink (½ size)", "longer side scaled to 20 px (×5)",
