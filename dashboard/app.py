@@ -14,6 +14,7 @@ pages = [
     st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
     st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:"),
     st.Page("app_pages/inside.py", title="Inside", icon=":material/visibility:"),
+    st.Page("app_pages/class_test.py", title="Class test", icon=":material/groups:"),
     st.Page("app_pages/report.py", title="Report", icon=":material/description:"),
 ]
 common.worker()  # the training worker starts with the server's first page, warming its training process

@@ -260,6 +260,25 @@ def accuracy_bars(names: list[str], accuracies: list[float], report: list[float 
     return fig
 
 
+def class_test_bars(names: list[str], mnist: list[float], drawings: list[float | None], count: int,
+                    title: str = "MNIST's test set against your class's drawings") -> go.Figure:
+    """Grouped horizontal bars per model: its accuracy on MNIST's 10,000 test images and on the class's drawings."""
+    labels = [_plain(name, AXIS_NAME_CHARS) for name in names]
+    fig = go.Figure([
+        go.Bar(y=labels, x=mnist, orientation="h", name="MNIST test set", marker_color=REPORT_COLOUR,
+               text=[f"{v:.1%}" for v in mnist], textposition="outside",
+               hovertemplate="%{y}: %{x:.2%} on MNIST<extra></extra>"),
+        go.Bar(y=labels, x=drawings, orientation="h", name=f"your class's {count:,} drawings",
+               marker_color=TRAIN_COLOUR, text=[None if v is None else f"{v:.1%}" for v in drawings],
+               textposition="outside", hovertemplate="%{y}: %{x:.2%} on your drawings<extra></extra>"),
+    ])
+    fig.update_xaxes(title_text="accuracy", range=[0, 1.12], tickformat=".0%")
+    fig.update_yaxes(autorange="reversed", type="category")
+    _layout(fig, title, height=max(320, 120 + 56 * len(names)))
+    fig.update_layout(barmode="group", hovermode="closest")
+    return fig
+
+
 PROJECTOR_PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999999"]
 """Okabe & Ito's colour-blind-safe qualitative palette (yellow swapped for grey, which a projector washes out)."""
 

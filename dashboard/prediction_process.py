@@ -13,6 +13,8 @@ Protocol: pickled dicts over a socket pair (multiprocessing.connection), one ans
     → {"probabilities": {run_id: (10,) float32}, "errors": {run_id: sentence}, "rss": ...}
     ← {"op": "inspect", "run_id": id, "image": (28, 28) float32 in [0, 1]}
     → {"inspection": mnistlab.inspect.Inspection, "rss": ...} | {"error": sentence, "rss": ...}
+    ← {"op": "score", "run_ids": [...], "images": (N, 28, 28) uint8}
+    → {"predicted": {run_id: (N,) uint8}, "errors": {run_id: sentence}, "rss": ...}
     ← {"op": "stats"}
     → {"loaded": [run ids, least recently used first], "loads": n, "rss": ...}
 
@@ -21,6 +23,7 @@ The process exits when the connection closes, and dies with its parent (Linux).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from collections import OrderedDict
@@ -87,6 +90,8 @@ class ModelCache:
 def answer(cache: ModelCache, request: dict) -> dict:
     if request["op"] == "stats":
         return {"loaded": cache.loaded(), "loads": cache.loads, "rss": rss_bytes()}
+    if request["op"] == "score":
+        return score(cache, request)
     image = np.asarray(request["image"], dtype=np.float32).reshape(BLANK.shape)
     if request["op"] == "inspect":
         try:
@@ -101,6 +106,37 @@ def answer(cache: ModelCache, request: dict) -> dict:
         except StoreError as err:
             errors[run_id] = str(err)
     return {"probabilities": found, "errors": errors, "rss": rss_bytes()}
+
+
+SCORE_BATCH = 1000
+SCORES_KEPT = 64
+_scores: OrderedDict[tuple, np.ndarray] = OrderedDict()  # (run id, model file stamp, images' digest) → digits
+
+
+def score(cache: ModelCache, request: dict) -> dict:
+    """Each model's digit for each of a set of 28×28 images (the class's drawings), in batches of SCORE_BATCH;
+    remembered until the set or the model file changes, so a page rerun costs a lookup."""
+    pixels = np.ascontiguousarray(request["images"], dtype=np.uint8)
+    digest = hashlib.sha1(pixels.tobytes()).hexdigest()
+    images = (pixels.astype(np.float32) / 255.0).reshape(-1, 28, 28, 1)
+    predicted, errors = {}, {}
+    for run_id in request["run_ids"]:
+        try:
+            model = cache.model(run_id)
+        except StoreError as err:
+            errors[run_id] = str(err)
+            continue
+        key = (run_id, file_stamp(cache.store.runs_dir / run_id / "model.keras"), digest)
+        if key not in _scores:
+            batches = [np.asarray(model.predict_on_batch(images[start:start + SCORE_BATCH]))
+                       for start in range(0, len(images), SCORE_BATCH)]
+            _scores[key] = (np.concatenate(batches).argmax(axis=1).astype(np.uint8) if batches
+                            else np.zeros(0, np.uint8))
+            while len(_scores) > SCORES_KEPT:
+                _scores.popitem(last=False)
+        _scores.move_to_end(key)
+        predicted[run_id] = _scores[key]
+    return {"predicted": predicted, "errors": errors, "rss": rss_bytes()}
 
 
 def main() -> None:

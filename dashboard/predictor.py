@@ -112,6 +112,17 @@ class Predictor:
         self._broken.pop(run.run_id, None)
         return reply["inspection"]
 
+    def score(self, runs: list[Run], images: np.ndarray) -> dict[str, np.ndarray | StoreError]:
+        """Each run's predicted digit for each of a set of 28×28 uint8 images (the class's drawings), in one request;
+        a StoreError for a run whose model cannot be used."""
+        images = np.asarray(images, dtype=np.uint8)
+        if images.ndim != 3 or images.shape[1:] != (28, 28):
+            raise ValueError(f"Images to score are N×28×28; these are {images.shape}.")
+        reply = self._ask({"op": "score", "run_ids": [run.run_id for run in runs], "images": images})
+        self._broken.update(reply["errors"])
+        return {run.run_id: reply["predicted"].get(run.run_id) if run.run_id in reply["predicted"]
+                else StoreError(reply["errors"][run.run_id]) for run in runs}
+
     def known_broken(self) -> set[str]:
         """Runs whose model could not be used the last time it was asked (no request is made)."""
         return set(self._broken)

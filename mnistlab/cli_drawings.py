@@ -91,7 +91,7 @@ def cmd_evaluate(args) -> int:
     from .store import RunStore
     from .train import predict_probabilities
 
-    x, y = Drawings().dataset()
+    x, y, _ = Drawings().dataset()
     if not len(y):
         raise CliError("There are no drawings to evaluate on yet.")
     store = RunStore()

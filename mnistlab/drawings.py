@@ -16,12 +16,14 @@ import secrets
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from .data import npz_headers
 from .home import default_home
+from .metrics import confusion_matrix
 from .preprocess import canvas_to_mnist
 from .store import atomic_write_bytes
 
@@ -79,11 +81,10 @@ class Drawings:
                 found.append(drawing)
         return found
 
-    def dataset(self) -> tuple[np.ndarray, np.ndarray]:
-        """The drawings as a test set in MNIST's layout: (N, 28, 28) uint8 images and (N,) uint8 labels."""
-        drawings = self.all()
-        x = np.stack([d.input for d in drawings]) if drawings else np.zeros((0, 28, 28), np.uint8)
-        return x, np.array([d.label for d in drawings], np.uint8)
+    def dataset(self) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+        """The drawings as a test set in MNIST's layout: (N, 28, 28) uint8 images, (N,) uint8 labels, and their ids.
+        Read once per set: a drawing's file never changes, so the set is known by its files' names."""
+        return _dataset(tuple(self._files()))
 
     def canvas(self, drawing_id: str) -> bytes:
         """The PNG of the canvas as it was drawn."""
@@ -101,7 +102,7 @@ class Drawings:
 
     def export(self, path: str | os.PathLike) -> int:
         """Write the set as an .npz in Keras's test layout (x_test, y_test); returns how many drawings."""
-        x, y = self.dataset()
+        x, y, _ = self.dataset()
         with open(path, "wb") as handle:
             np.savez_compressed(handle, x_test=x, y_test=y)
         return len(y)
@@ -138,6 +139,14 @@ class Drawings:
             return sorted(path for path in self.folder.iterdir() if ID.match(path.stem) and path.suffix == ".npz")
         except OSError:
             return []
+
+
+@lru_cache(maxsize=4)
+def _dataset(files: tuple[Path, ...]) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    drawings = [d for d in map(_read, files) if d is not None]
+    x = np.stack([d.input for d in drawings]) if drawings else np.zeros((0, 28, 28), np.uint8)
+    x.setflags(write=False)  # shared by every caller through the cache
+    return x, np.array([d.label for d in drawings], np.uint8), tuple(d.drawing_id for d in drawings)
 
 
 def _png(image: np.ndarray) -> bytes:
@@ -185,6 +194,22 @@ def _read_set(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if y.size and y.max() > 9:
         raise DrawingError(f"{where}: {y_key} has label {int(y.max())}, outside 0–9.")
     return x, y
+
+
+@dataclass(frozen=True)
+class ClassScore:
+    """One model's digits for the class's drawings, scored."""
+    accuracy: float
+    per_digit: list[float | None]  # accuracy on the drawings of each digit; None for a digit nobody drew
+    confusion: list[list[int]]     # rows: the digit meant; columns: the digit read
+    wrong: np.ndarray              # indexes of the drawings read as another digit
+
+
+def class_score(labels: np.ndarray, predicted: np.ndarray) -> ClassScore:
+    labels, predicted = np.asarray(labels), np.asarray(predicted)
+    per_digit = [float(np.mean(predicted[labels == d] == d)) if np.any(labels == d) else None for d in range(10)]
+    return ClassScore(float(np.mean(predicted == labels)) if labels.size else 0.0, per_digit,
+                      confusion_matrix(labels, predicted).tolist(), np.flatnonzero(predicted != labels))
 
 
 def gap_sentence(name: str, mnist_accuracy: float, class_accuracy: float, count: int) -> str:

@@ -541,3 +541,35 @@ def test_draw_saves_a_labelled_drawing_for_the_class(home_with_run, store_home):
     assert kept.label == label and len(kept.session) == 8 and kept.session == at.session_state["draw_session_tag"]
     assert f"Saved as a {label}. The class's set has 1 drawing." in [s.value for s in at.success]
     assert at.session_state["draw_generation"] == 1 and "Draw a digit on the canvas" in _texts(at)
+
+
+# ---------------------------------------------------------------- Class test
+
+def test_class_test_scores_every_model_on_the_class_drawings(home_with_run, store_home):
+    """A seeded drawings folder: the counts, each model's accuracy on the drawings beside MNIST's (computed in the
+    prediction process), the gap sentence, and the drawings read wrong — a 7 saved as a 1 among them."""
+    from mnistlab.drawings import Drawings, class_score
+    from mnistlab.preprocess import canvas_to_mnist
+    from mnistlab.store import RunStore
+
+    drawings = Drawings(store_home)
+    for i in range(8):
+        drawings.save(*drawn_digit(i))
+    drawings.save(drawn_digit(0)[0], 1)  # test digit 0 is a 7: a student who picked the wrong label
+    at = _app("class_test")
+    _no_exceptions(at)
+    x, y, _ = drawings.dataset()
+    assert "9 drawings: 0: 1 · 1: 3 · 2: 1" in _texts(at)
+    model = RunStore(store_home).load_model(home_with_run)
+    by_hand = class_score(y, np.argmax(model.predict(x[..., None] / 255.0, verbose=0), axis=1))
+    run = RunStore(store_home).load(home_with_run)
+    assert f"Quick CNN: {run.metrics['accuracy']:.1%} on MNIST, {by_hand.accuracy:.1%} on your class's 9 drawings" \
+        in [s.value.replace("\\", "").replace("\u200b", "") for s in at.subheader]
+    assert f"What it got wrong ({len(by_hand.wrong)})" in _texts(at) and len(by_hand.wrong) >= 1
+    assert canvas_to_mnist(drawn_digit(0)[0]) is not None
+
+
+def test_class_test_without_drawings_says_how_to_make_them(home_with_run):
+    at = _app("class_test")
+    _no_exceptions(at)
+    assert "pick the digit you meant" in _texts(at)

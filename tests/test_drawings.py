@@ -24,8 +24,8 @@ def test_a_drawing_round_trips_raw_and_as_the_models_input(tmp_path):
     assert (again.drawing_id, again.label, again.session) == (kept.drawing_id, label, "tab-7f3a")
     assert np.array_equal(again.input, np.round(255 * canvas_to_mnist(canvas)).astype(np.uint8))
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(drawings.canvas(kept.drawing_id)))), canvas)
-    x, y = drawings.dataset()
-    assert x.shape == (1, 28, 28) and x.dtype == np.uint8 and y.tolist() == [label]
+    x, y, ids = drawings.dataset()
+    assert x.shape == (1, 28, 28) and x.dtype == np.uint8 and y.tolist() == [label] and ids == (kept.drawing_id,)
     drawings.delete(kept.drawing_id)
     assert drawings.all() == [] and drawings.dataset()[0].shape == (0, 28, 28)
 
@@ -71,7 +71,7 @@ def test_export_and_import_round_trip_in_keras_layout(tmp_path):
         assert set(npz.files) == {"x_test", "y_test"} and npz["x_test"].shape == (5, 28, 28)
     second = Drawings(tmp_path / "b")
     assert second.import_npz(tmp_path / "class.npz") == 5
-    assert all(np.array_equal(a, b) for a, b in zip(first.dataset(), second.dataset()))
+    assert all(np.array_equal(a, b) for a, b in zip(first.dataset()[:2], second.dataset()[:2]))
 
 
 def _npz(path, **arrays):
@@ -134,7 +134,7 @@ def test_the_cli_adds_lists_exports_imports_and_evaluates(trained_store, tmp_pat
     capsys.readouterr()
     assert main(["drawings", "evaluate", "--run", run_id, "--json"]) == 0
     scored = json.loads(capsys.readouterr().out)
-    x, y = Drawings(tmp_path / "scored").dataset()
+    x, y, _ = Drawings(tmp_path / "scored").dataset()
     model = RunStore(tmp_path / "scored").load_model(run_id)
     by_hand = np.argmax(model.predict((x / 255.0).astype("float32")[..., None], verbose=0), axis=1)
     assert scored["drawings"] == 6 and scored["accuracy"] == pytest.approx(float(np.mean(by_hand == y)))

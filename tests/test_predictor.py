@@ -127,6 +127,23 @@ def test_the_inside_view_comes_from_the_process_and_equals_the_library(predictor
         predictor.inspect(runs["a"], np.zeros((280, 280)))
 
 
+def test_the_class_drawings_are_scored_in_the_process_like_the_model_itself(predictor, store_of_copies):
+    from mnistlab.data import load_mnist
+
+    runs = _runs(store_of_copies)
+    (_, _), (x_test, _) = load_mnist()
+    images = x_test[:300]
+    scored = predictor.score([runs["a"], runs["b"]], images)
+    model = store_of_copies.load_model(runs["a"].run_id)
+    by_hand = np.argmax(model.predict(images[..., None] / 255.0, verbose=0), axis=1)
+    assert np.array_equal(scored[runs["a"].run_id], by_hand) and np.array_equal(scored[runs["b"].run_id], by_hand)
+    assert np.array_equal(predictor.score([runs["a"]], images)[runs["a"].run_id], by_hand)  # remembered: same answer
+    (runs["c"].path / "model.keras").write_bytes(b"not a keras archive")
+    assert isinstance(predictor.score([runs["c"]], images)[runs["c"].run_id], StoreError)
+    with pytest.raises(ValueError, match="N×28×28"):
+        predictor.score([runs["a"]], images[0])
+
+
 def test_a_prediction_process_that_dies_is_started_again(predictor, store_of_copies):
     run = _runs(store_of_copies)["a"]
     canvas, label = drawn_digit(4)
