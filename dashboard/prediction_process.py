@@ -121,13 +121,13 @@ def score(cache: ModelCache, request: dict) -> dict:
     images = (pixels.astype(np.float32) / 255.0).reshape(-1, 28, 28, 1)
     predicted, errors = {}, {}
     for run_id in request["run_ids"]:
-        try:
-            model = cache.model(run_id)
-        except StoreError as err:
-            errors[run_id] = str(err)
-            continue
         key = (run_id, file_stamp(cache.store.runs_dir / run_id / "model.keras"), digest)
-        if key not in _scores:
+        if key not in _scores:  # looked up before the model: a remembered score needs no model loaded
+            try:
+                model = cache.model(run_id)
+            except StoreError as err:
+                errors[run_id] = str(err)
+                continue
             batches = [np.asarray(model.predict_on_batch(images[start:start + SCORE_BATCH]))
                        for start in range(0, len(images), SCORE_BATCH)]
             _scores[key] = (np.concatenate(batches).argmax(axis=1).astype(np.uint8) if batches

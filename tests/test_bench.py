@@ -18,6 +18,7 @@ SMOKE_RUNS = {
     "inspect_latency.py": (["--smoke"], "activations + occlusion"),
     "train_click.py": (["--smoke"], "Train click → first point visible"),
     "inside_page.py": (["--smoke", "--home", "{trained}"], "Inside / Draw"),
+    "class_scoring.py": (["--smoke"], "after one more drawing"),
 }
 
 
