@@ -2,10 +2,10 @@
 
 The report's presets (all 15 by default), each trained one epoch on 1,000 images (inference cost does
 not depend on the weights), and 1,000 drawings (MNIST test digits: the 28×28 inputs the page sends).
-Through the dashboard's Predictor (the prediction process, its default nine loaded models): the first
-request (models loaded), the request after one more drawing is saved (every model scores the new set;
-the set no longer fits in the nine loaded models, so some are loaded again), and the same set again
-(remembered). Baseline in the same run: one model's plain `model.predict` on the same images, here.
+Through the dashboard's Predictor (the prediction process, as the Class test page asks): the first
+request (every model loaded, every drawing read), the request after one more drawing is saved (each
+model reads the new one only), and the same set again (remembered); and whether the process stayed
+the same one (a process grown past its limit is replaced, and its models loaded again). Baseline in the same run: one model's plain `model.predict` on the same images, here.
 Goal: all presets on 1,000 drawings ≤ 2 s.
 
     python bench/class_scoring.py [--presets all] [--drawings 1000] [--smoke]
@@ -64,20 +64,24 @@ def main() -> None:
         runs = store.list_runs().runs
         predictor = Predictor(store)
         try:
-            predictor.stats()  # started and warm: TensorFlow imported in the process
+            started = predictor.stats()  # started and warm: TensorFlow imported in the process
             first = timed(lambda: predictor.score(runs, images))
             one_more = timed(lambda: predictor.score(runs, x_test[:count + 1]))
             again = timed(lambda: predictor.score(runs, x_test[:count + 1]))
+            after = predictor.stats()
         finally:
             predictor.close()
         model = store.load_model(runs[0].run_id)
         model.predict(images[..., None] / 255.0, verbose=0)  # traced
         baseline = timed(lambda: model.predict(images[..., None] / 255.0, batch_size=1000, verbose=0))
     print(f"machine: {machine()}")
-    print(f"{len(names)} models × {count:,} drawings, through the prediction process (9 models kept loaded):")
+    print(f"{len(names)} models × {count:,} drawings, through the prediction process:")
     print(f"  first request (models loaded): {first:.2f} s")
     print(f"  after one more drawing (every model scores the new set): {one_more:.2f} s")
     print(f"  the same set again (remembered): {again * 1000:.1f} ms")
+    print(f"  prediction process: {started['rss'] / 2**20:.0f} → {after['rss'] / 2**20:.0f} MiB, "
+          f"{'the same process' if started['pid'] == after['pid'] else 'replaced on the way (it grew too much)'}, "
+          f"{after['loads']} model loads")
     print(f"  baseline, one model's plain model.predict on the same images here ({runs[0].name}): "
           f"{baseline * 1000:.0f} ms; all models after a new drawing vs {len(names)} × baseline: "
           f"{one_more / (len(names) * baseline):.2f}×")

@@ -33,9 +33,10 @@ from mnistlab.preprocess import Steps, preprocess_steps
 from mnistlab.store import Run, RunStore, StoreError
 
 PROCESS = Path(__file__).resolve().with_name("prediction_process.py")
-# Loaded models kept. The Draw page asks the chosen model and its table's models on every rerun:
-# fewer than it asks would make each rerun reload them all, one evicting the next.
-CAPACITY = 9
+# Loaded models kept. The Draw page asks the chosen model and its table's models on every rerun, and the Class test
+# page up to CLASS_TEST_MODELS models after each saved drawing: fewer than a page asks would make each of its reruns
+# reload them all, one evicting the next.
+CAPACITY = 16
 RECYCLE_GROWTH = 256 * 2**20  # replace the prediction process once it has grown this much since its first answer
 
 

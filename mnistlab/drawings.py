@@ -30,6 +30,7 @@ from .store import atomic_write_bytes
 MAX_DRAWINGS = 100_000      # in the set, and in a file imported
 MAX_CANVAS_SIDE = 1024      # px: a drawing larger than this is not a canvas drawing
 MAX_FILE_BYTES = 2 * 2**20  # one drawing's file: a 280×280 canvas PNG is a few KB
+MAX_IMPORT_BYTES = 100 * 2**20  # an .npz to import: 100,000 images of 28×28 are 78 MB uncompressed
 ID = re.compile(r"^\d{8}-\d{6}-\d{6}-[0-9a-f]{8}$")
 
 
@@ -102,10 +103,15 @@ class Drawings:
 
     def export(self, path: str | os.PathLike) -> int:
         """Write the set as an .npz in Keras's test layout (x_test, y_test); returns how many drawings."""
+        Path(path).write_bytes(self.npz_bytes())
+        return len(self.dataset()[1])
+
+    def npz_bytes(self) -> bytes:
+        """The set as the bytes of an .npz in Keras's test layout (x_test, y_test)."""
         x, y, _ = self.dataset()
-        with open(path, "wb") as handle:
-            np.savez_compressed(handle, x_test=x, y_test=y)
-        return len(y)
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, x_test=x, y_test=y)
+        return buffer.getvalue()
 
     def import_npz(self, path: str | os.PathLike, session: str = "imported") -> int:
         """Add every image of an .npz in Keras's layout (x_test and y_test, or x_train and y_train): checked from

@@ -573,3 +573,30 @@ def test_class_test_without_drawings_says_how_to_make_them(home_with_run):
     at = _app("class_test")
     _no_exceptions(at)
     assert "pick the digit you meant" in _texts(at)
+
+
+def test_class_test_deletes_one_drawing_or_all_each_with_its_confirmation(home_with_run, store_home):
+    from mnistlab.drawings import Drawings
+
+    drawings = Drawings(store_home)
+    for i in range(6):
+        drawings.save(*drawn_digit(i))  # test digits 7 2 1 0 4 1
+    at = _app("class_test")
+    at.button_group(key="class_browse_digit").set_value("1").run()
+    assert at.selectbox(key="class_delete_pick").options == ["#2", "#5"]
+    assert at.button(key="class_delete_one").disabled
+    at.selectbox(key="class_delete_pick").set_value(5).run()
+    _, _, ids = drawings.dataset()
+    at.checkbox(key=f"class_confirm_{ids[5]}").check().run()
+    at.selectbox(key="class_delete_pick").set_value(2).run()  # another target: its own, unticked confirmation
+    assert at.button(key="class_delete_one").disabled
+    at.selectbox(key="class_delete_pick").set_value(5).run()
+    assert at.button(key="class_delete_one").disabled  # and the first one's was not kept while away
+    at.checkbox(key=f"class_confirm_{ids[5]}").check().run()
+    at.button(key="class_delete_one").click().run()
+    _no_exceptions(at)
+    assert [d.drawing_id for d in drawings.all()] == list(ids[:5])
+    assert at.button(key="class_delete_all").disabled
+    at.checkbox(key="class_confirm_all_5").check().run()
+    at.button(key="class_delete_all").click().run()
+    assert drawings.all() == [] and "No drawings yet" in _texts(at)

@@ -1,17 +1,70 @@
 """Class test: every model scored on the class's own drawings (saved on Draw), beside its MNIST test accuracy."""
 
+import tempfile
+from functools import partial
+from pathlib import Path
+
 import numpy as np
 
 import charts
 from common import distinct_names, md, predictor, show_figure, st, store
-from mnistlab.drawings import Drawings, class_score, gap_sentence
+from mnistlab.drawings import MAX_IMPORT_BYTES, DrawingError, Drawings, class_score, gap_sentence
 from mnistlab.store import StoreError
 
-MODELS_OFFERED = {"best": 40, "newest": 10}
+MODELS_OFFERED = {"best": 11, "newest": 4}  # 15 models, all loaded at once in the prediction process (CAPACITY)
 WRONG_SHOWN = 24
 
+
+
+def manage_drawings(class_set: Drawings, x: np.ndarray, y: np.ndarray, ids: tuple) -> None:
+    """The teacher's part: browse by digit, delete one or all (each with its own confirmation), export, import."""
+    with st.expander(f"The drawings ({len(y):,}): browse, delete, export, import", icon=":material/photo_library:"):
+        digit = st.pills("Digit", [str(d) for d in range(10)], key="class_browse_digit", default="0")
+        if len(y) and digit is not None:
+            shown = np.flatnonzero(y == int(digit))
+            if len(shown):
+                st.image([255 - x[i] for i in shown[:120]], width=56, caption=[f"#{i}" for i in shown[:120]])
+                target = st.selectbox("Drawing", [int(i) for i in shown], key="class_delete_pick",
+                                      format_func="#{}".format)
+                confirm_key = f"class_confirm_{ids[target]}"  # a confirmation belongs to one drawing
+                sure = st.checkbox(f"Yes, delete drawing #{target} (a {y[target]})", key=confirm_key)
+                if st.button("Delete drawing", key="class_delete_one", disabled=not sure):
+                    class_set.delete(ids[target])
+                    st.session_state.pop(confirm_key, None)
+                    st.rerun()
+            else:
+                st.write(f"Nobody has drawn a {digit} yet.")
+        everything = st.checkbox(f"Yes, delete all {len(y):,} drawings", key=f"class_confirm_all_{len(y)}")
+        if st.button("Delete all drawings", key="class_delete_all", disabled=not everything or not len(y)):
+            class_set.delete_all()
+            st.rerun()
+        st.download_button("Download as .npz (Keras's layout: x_test, y_test)", data=partial(Drawings.npz_bytes,
+                           class_set), file_name="class-drawings.npz", mime="application/octet-stream",
+                           key="class_export", on_click="ignore", disabled=not len(y), icon=":material/download:")
+        uploaded = st.file_uploader("Import an .npz of drawings (Keras's layout)", type=["npz"], key="class_import")
+        if uploaded is not None and st.button("Import", key="class_import_go"):
+            if uploaded.size > MAX_IMPORT_BYTES:
+                st.error(f"{md(uploaded.name)} is {uploaded.size / 2**20:.0f} MB; a set of drawings is at most "
+                         f"{MAX_IMPORT_BYTES // 2**20} MB.", icon=":material/warning:")
+                return
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "import.npz"
+                path.write_bytes(uploaded.getvalue())
+                try:
+                    added = class_set.import_npz(path)
+                except DrawingError as err:
+                    st.error(md(str(err).replace(str(path), uploaded.name)), icon=":material/warning:")
+                    return
+            st.session_state["class_notice"] = f"{added:,} drawings imported."
+            st.rerun()
+
+
 st.title("Class test")
-x, y, ids = Drawings(store().home).dataset()
+class_set = Drawings(store().home)
+x, y, ids = class_set.dataset()
+if "class_notice" in st.session_state:
+    st.success(st.session_state.pop("class_notice"), icon=":material/upload:")
+manage_drawings(class_set, x, y, ids)
 if not len(y):
     st.info("No drawings yet. On Draw, draw a digit, pick the digit you meant under the canvas and press Save: "
             "every model is then scored on the class's own handwriting here.", icon=":material/draw:")

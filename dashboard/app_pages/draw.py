@@ -12,10 +12,9 @@ from mnistlab.drawings import DrawingError, Drawings
 from mnistlab.preprocess import preprocess_steps, step_pictures
 from mnistlab.presets import QUICK_CNN
 from mnistlab.store import StoreError
-from predictor import CAPACITY
 
 DIGITS = [str(digit) for digit in range(10)]
-MAX_MODELS_IN_TABLE = CAPACITY - 1  # with the chosen model, every model a rerun asks stays loaded
+MAX_MODELS_IN_TABLE = 8  # with the chosen model, nine models: every model a rerun asks stays loaded (CAPACITY)
 
 MODELS_OFFERED = {"best": 40, "newest": 10}  # a rerun's store cost stays the same with 10 or 10,000 runs
 
