@@ -37,3 +37,43 @@ def test_students_draw_label_and_save_and_the_count_rises(browser, trained_store
         assert sorted(d.label for d in kept) == [1, 7] and len({d.session for d in kept}) == 2  # two students
     finally:
         stop_server(process)
+
+
+def test_the_teacher_exports_clears_and_imports_the_set(browser, trained_store, store_home, tmp_path):  # noqa: F811
+    import shutil
+
+    import numpy as np
+
+    from conftest import drawn_digit
+    from mnistlab.drawings import Drawings
+
+    home, _ = trained_store
+    shutil.copytree(home, store_home)
+    for i in range(3):
+        Drawings(store_home).save(*drawn_digit(i))
+    process, url = start_server(store_home)
+    try:
+        page = _page(browser, url, "class_test", height=1000)
+        page.get_by_text("The drawings (3)").click()
+        _settle(page)
+        with page.expect_download() as exported:
+            page.get_by_role("button", name="Download as .npz").click()
+        assert exported.value.suggested_filename == "class-drawings.npz"
+        saved = tmp_path / exported.value.suggested_filename
+        exported.value.save_as(saved)
+        with np.load(saved, allow_pickle=False) as npz:
+            assert npz["x_test"].shape == (3, 28, 28) and npz["y_test"].tolist() == [7, 2, 1]
+        page.get_by_text("Yes, delete all 3 drawings").click()
+        _settle(page)
+        page.get_by_role("button", name="Delete all drawings").click()
+        page.get_by_text("No drawings yet").first.wait_for()
+        assert Drawings(store_home).all() == []
+        page.get_by_text("The drawings (0)").click()
+        _settle(page)
+        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(saved))
+        _settle(page)
+        page.get_by_role("button", name="Import", exact=True).click()
+        page.get_by_text("3 drawings imported.").wait_for()
+        assert sorted(d.label for d in Drawings(store_home).all()) == [1, 2, 7]
+    finally:
+        stop_server(process)
