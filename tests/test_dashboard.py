@@ -313,10 +313,14 @@ def _page_globals(page: str) -> list[dict]:
             if isinstance(o, dict) and str(o.get("__file__", "")).endswith(f"app_pages/{page}.py")]
 
 
-@pytest.mark.parametrize("page", ["results", "compare", "draw", "inside", "report"])
-def test_a_page_lets_go_of_its_data_after_its_run(home_with_run, page):
+@pytest.mark.parametrize("page", ["results", "compare", "draw", "inside", "class_test", "report"])
+def test_a_page_lets_go_of_its_data_after_its_run(home_with_run, page, store_home):
     """Streamlit keeps widget callbacks and format_funcs for the life of the session (and two minutes
     after): a lambda or callback defined in the page would keep every run's metrics alive per session."""
+    if page == "class_test":
+        from mnistlab.drawings import Drawings
+
+        Drawings(store_home).save(*drawn_digit(0))  # so the page draws everything, download button included
     at = AppTest.from_file(APP, default_timeout=60)
     at.switch_page(f"app_pages/{page}.py").run()
     if page in ("draw", "inside"):
