@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from . import backend
-from .spec import INPUT_SHAPE, Conv2D, Dense, Dropout, Experiment, Flatten, MaxPooling2D, validate
+from .spec import (INPUT_SHAPE, Conv2D, Dense, Dropout, Experiment, Flatten, MaxPooling2D, RandomRotation,
+                   RandomTranslation, RandomZoom, validate)
 
 
 def build_model(experiment: Experiment):
@@ -51,11 +52,18 @@ def _keras_layer(layer, number: int):
             return layers.Dropout(rate, name=name)
         case Flatten():
             return layers.Flatten(name=name)
+        case RandomRotation(factor):
+            return layers.RandomRotation(factor, fill_mode="constant", name=name)  # uncovered corners stay blank
+        case RandomTranslation(factor):
+            return layers.RandomTranslation(factor, factor, fill_mode="constant", name=name)
+        case RandomZoom(factor):
+            return layers.RandomZoom(factor, fill_mode="constant", name=name)
     raise TypeError(f"Unknown layer {layer!r}")
 
 
 def _snake(class_name: str) -> str:
-    return {"Conv2D": "conv2d", "MaxPooling2D": "max_pooling2d"}.get(class_name, class_name.lower())
+    return {"Conv2D": "conv2d", "MaxPooling2D": "max_pooling2d", "RandomRotation": "random_rotation",
+            "RandomTranslation": "random_translation", "RandomZoom": "random_zoom"}.get(class_name, class_name.lower())
 
 
 def model_name(name: str) -> str:

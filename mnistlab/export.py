@@ -4,7 +4,8 @@ and evaluates the same network with the same seed and settings, for a notebook o
 from __future__ import annotations
 
 from .build import model_name
-from .spec import Conv2D, Dense, Dropout, Experiment, Flatten, MaxPooling2D, total_params, validate
+from .spec import (Conv2D, Dense, Dropout, Experiment, Flatten, MaxPooling2D, RandomRotation, RandomTranslation,
+                   RandomZoom, total_params, validate)
 
 TEMPLATE = '''"""{title}
 
@@ -93,4 +94,10 @@ def _layer_code(layer) -> str:
             return f"keras.layers.Dropout({rate!r})"
         case Flatten():
             return "keras.layers.Flatten()"
+        case RandomRotation(factor):  # augmentation: active in training only
+            return f"keras.layers.RandomRotation({factor!r}, fill_mode='constant')"
+        case RandomTranslation(factor):
+            return f"keras.layers.RandomTranslation({factor!r}, {factor!r}, fill_mode='constant')"
+        case RandomZoom(factor):
+            return f"keras.layers.RandomZoom({factor!r}, fill_mode='constant')"
     raise TypeError(f"Unknown layer {layer!r}")

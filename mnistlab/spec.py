@@ -67,8 +67,30 @@ class Flatten:
     pass
 
 
-Layer = Dense | Conv2D | MaxPooling2D | Dropout | Flatten
-LAYER_TYPES = {cls.__name__: cls for cls in (Dense, Conv2D, MaxPooling2D, Dropout, Flatten)}
+# Augmentation: Keras's preprocessing layers that change each training image at random and pass images through
+# unchanged at inference (0 parameters, shapes unchanged). `factor` as Keras reads it: RandomRotation turns by up to
+# factor × 360° either way, RandomTranslation shifts by up to factor × the side, RandomZoom zooms in or out by up to
+# factor. At most MAX_AUGMENTATION: a digit turned by half a turn is another digit.
+
+@dataclass(frozen=True)
+class RandomRotation:
+    factor: float = 0.05
+
+
+@dataclass(frozen=True)
+class RandomTranslation:
+    factor: float = 0.1
+
+
+@dataclass(frozen=True)
+class RandomZoom:
+    factor: float = 0.1
+
+
+AUGMENTATION = (RandomRotation, RandomTranslation, RandomZoom)
+MAX_AUGMENTATION = 0.5
+Layer = Dense | Conv2D | MaxPooling2D | Dropout | Flatten | RandomRotation | RandomTranslation | RandomZoom
+LAYER_TYPES = {cls.__name__: cls for cls in (Dense, Conv2D, MaxPooling2D, Dropout, Flatten, *AUGMENTATION)}
 
 
 @dataclass(frozen=True)
@@ -283,6 +305,12 @@ def describe_layer(layer: Layer) -> str:
             return f"Dropout({rate:g})"
         case Flatten():
             return "Flatten"
+        case RandomRotation(factor):
+            return f"RandomRotation(±{factor * 360:g}°, training only)"
+        case RandomTranslation(factor):
+            return f"RandomTranslation(±{factor:.0%}, training only)"
+        case RandomZoom(factor):
+            return f"RandomZoom(±{factor:.0%}, training only)"
     raise SpecError(f"Unknown layer object {layer!r}.")
 
 
@@ -314,6 +342,12 @@ def _propagate(layer: Layer, shape: tuple[int, ...], number: int, is_output: boo
         case Dropout():
             if not _is_number(layer.rate) or not 0 <= layer.rate < 1:
                 raise SpecError(f"{where}: rate must be a number in [0, 1), got {layer.rate!r}.")
+            _not_last(where, is_output)
+            return shape, 0
+        case RandomRotation() | RandomTranslation() | RandomZoom():
+            _require_map(shape, where)
+            if not _is_number(layer.factor) or not 0 < layer.factor <= MAX_AUGMENTATION:
+                raise SpecError(f"{where}: factor must be a number in (0, {MAX_AUGMENTATION}], got {layer.factor!r}.")
             _not_last(where, is_output)
             return shape, 0
         case Flatten():

@@ -4,7 +4,7 @@ import pandas as pd
 
 from common import st, worker
 from mnistlab.groups import repeat_seeds
-from mnistlab.presets import PRESETS, get_preset
+from mnistlab.presets import PRESETS, STARTERS, get_preset
 from mnistlab.spec import (HIDDEN_ACTIVATIONS, LAYER_TYPES, OPTIMIZERS, Experiment, SpecError, TrainConfig,
                            layer_from_dict, layer_table, layer_to_dict, validate_config)
 
@@ -18,11 +18,13 @@ EDITABLE_FIELDS = {  # field: (label, widget kind, step)
     "strides": ("stride", "int", 1),
     "pool_size": ("pool", "int", 1),
     "rate": ("dropout rate", "float", 0.05),
+    "factor": ("factor", "float", 0.05),
     "activation": ("activation", "choice", None),
 }
 DEFAULT_LAYERS = {"Dense": {"units": 64, "activation": "relu"},
                   "Conv2D": {"filters": 16, "kernel_size": 3, "strides": 1, "activation": "relu"},
-                  "MaxPooling2D": {"pool_size": 2}, "Dropout": {"rate": 0.2}, "Flatten": {}}
+                  "MaxPooling2D": {"pool_size": 2}, "Dropout": {"rate": 0.2}, "Flatten": {},
+                  "RandomRotation": {"factor": 0.05}, "RandomTranslation": {"factor": 0.1}, "RandomZoom": {"factor": 0.1}}
 SCRATCH_LAYERS = [{"type": "Flatten"}, {"type": "Dense", "units": 128, "activation": "relu"}]
 OUTPUT = {"type": "Dense", "units": 10, "activation": "softmax"}
 
@@ -79,7 +81,7 @@ def _on_preset_change() -> None:
     if choice == SCRATCH:
         _load(SCRATCH_LAYERS, TrainConfig(optimizer="Adam", epochs=3), "My network")
         return
-    experiment = get_preset(choice).experiment
+    experiment = STARTERS[choice] if choice in STARTERS else get_preset(choice).experiment
     hidden = [layer_to_dict(layer) for layer in experiment.layers[:-1]]
     _load(hidden, experiment.config, experiment.name)
 
@@ -149,9 +151,13 @@ st.title("Build a network")
 st.caption("Start from one of the course report's 15 experiments, or from scratch. "
            "Shapes and parameter counts update as you edit — the same numbers Keras's summary() prints.")
 
-names = [SCRATCH] + [p.name for p in PRESETS]
+names = [SCRATCH] + [p.name for p in PRESETS] + list(STARTERS)
 st.selectbox("Start from", names, key="build_preset", on_change=_on_preset_change)
-if st.session_state["build_preset"] != SCRATCH:
+if st.session_state["build_preset"] in STARTERS:
+    st.info("**CNN 5 + augmentation**: the report's CNN 5 with three layers in front that turn, shift and zoom each "
+            "training image a little at random (only while training). Compare it with CNN 5 on the Class test page: "
+            "does it read your class's handwriting better?", icon=":material/auto_awesome:")
+elif st.session_state["build_preset"] != SCRATCH:
     preset = get_preset(st.session_state["build_preset"])
     st.info(f"**{preset.name}** in the report: {preset.report.finding} "
             f"(test accuracy {preset.report.accuracy:.4f})", icon=":material/description:")
