@@ -305,12 +305,12 @@ def describe_layer(layer: Layer) -> str:
             return f"Dropout({rate:g})"
         case Flatten():
             return "Flatten"
-        case RandomRotation(factor):
-            return f"RandomRotation(±{factor * 360:g}°, training only)"
+        case RandomRotation(factor):  # augmentation (training only: Build says so under its table)
+            return f"RandomRotation(±{factor * 360:g}°)"
         case RandomTranslation(factor):
-            return f"RandomTranslation(±{factor:.0%}, training only)"
+            return f"RandomTranslation(±{factor:.0%})"
         case RandomZoom(factor):
-            return f"RandomZoom(±{factor:.0%}, training only)"
+            return f"RandomZoom(±{factor:.0%})"
     raise SpecError(f"Unknown layer object {layer!r}.")
 
 

@@ -215,6 +215,9 @@ with right:
                      column_config={"params": st.column_config.NumberColumn("params", format="localized")})
         total = sum(r.params for r in rows)
         st.metric("Total parameters" if build_error is None else "Parameters so far", f"{total:,}")
+        if any(r.kind.startswith("Random") for r in rows):
+            st.caption("The Random… layers change each training image at random, a new way every epoch; when the "
+                       "network reads (the test set, Draw) they pass the image through unchanged.")
     if build_error is not None and build_error.layer is None and str(build_error) != str(config_error):
         st.error(str(build_error), icon=":material/block:")
 
