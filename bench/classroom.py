@@ -355,9 +355,12 @@ def report(args, cost, rss, idle, watched, quiet, busy, latencies, quiet_shares,
     ours = class_shares["server"] + class_shares["prediction process"]
     alone = quiet_shares["training process"]
     cores = os.cpu_count() or 2
-    print(f"   with the browsers on the students' machines, training would keep {min(1.0, (cores - ours) / alone):.2f} "
-          f"of its throughput here: it used {alone:.2f} cores alone, the server and predictions take {ours:.2f} "
-          f"of the {cores}")
+    if alone > 0:
+        print(f"   with the browsers on the students' machines, training would keep {min(1.0, (cores - ours) / alone):.2f} "
+              f"of its throughput here: it used {alone:.2f} cores alone, the server and predictions take {ours:.2f} "
+              f"of the {cores}")
+    else:  # a smoke run's window can close before the training process has used measurable CPU
+        print("   (the training process used no measurable CPU in the window with no browser: use a longer --seconds)")
     cycle = server + predict + mean(draw["clear"])  # a student's drawing and Clear, everything we run
     print("   what one server can take, each student drawing a digit (and pressing Clear) every 10 s, one core "
           "left to training, Streamlit's Python on one core at a time:")
