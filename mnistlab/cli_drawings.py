@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -86,8 +85,7 @@ def cmd_import(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from .cli import CliError, _json
-    from .drawings import Drawings, gap_sentence
-    from .metrics import evaluate_predictions
+    from .drawings import Drawings, class_score, gap_sentence
     from .store import RunStore
     from .train import predict_probabilities
 
@@ -99,15 +97,15 @@ def cmd_evaluate(args) -> int:
     if not run.metrics:
         raise CliError(f"Run {run.run_id} ({run.name}) has no trained model to evaluate ({run.status}).")
     probabilities = predict_probabilities(store.load_model(run.run_id), (x.astype("float32") / 255.0)[..., None])
-    scores = evaluate_predictions(probabilities, y)
-    per_digit = {d: scores["per_class_accuracy"][d] for d in range(10) if (y == d).any()}
-    result = {"run_id": run.run_id, "name": run.name, "drawings": int(len(y)), "accuracy": scores["accuracy"],
+    score = class_score(y, probabilities.argmax(axis=1))  # as the Class test page scores it
+    per_digit = {d: value for d, value in enumerate(score.per_digit) if value is not None}
+    result = {"run_id": run.run_id, "name": run.name, "drawings": int(len(y)), "accuracy": score.accuracy,
               "mnist_accuracy": run.metrics["accuracy"], "per_digit_accuracy": per_digit,
-              "confusion_matrix": scores["confusion_matrix"],
-              "sentence": gap_sentence(run.name, run.metrics["accuracy"], scores["accuracy"], len(y))}
+              "confusion_matrix": score.confusion,
+              "sentence": gap_sentence(run.name, run.metrics["accuracy"], score.accuracy, len(y))}
     if args.json:
         print(_json(result, indent=2))
     else:
         print(result["sentence"])
-        print("per digit: " + "  ".join(f"{d}: {a:.0%}" for d, a in per_digit.items()), file=sys.stdout)
+        print("per digit: " + "  ".join(f"{d}: {a:.0%}" for d, a in per_digit.items()))
     return 0
