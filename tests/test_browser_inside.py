@@ -59,8 +59,7 @@ def test_a_drawing_looked_into_and_every_stroke_redraws_the_layers(browser, trai
         _settle(page)
         assert _redrawn_by(page, [(150, 40), (150, 120)]) > 100  # a tick on top: Draw's layers follow the pen
         page.get_by_role("button", name="Open on the Inside page").click()
-        _settle(page)
-        assert page.url.endswith("/inside")
+        page.wait_for_url(re.compile(r"/inside$"))  # the address changes when the Inside page's run starts
         page.get_by_text(re.compile(r"It reads a \d")).first.wait_for()
         _settle(page)
         _shot(page, "inside")
