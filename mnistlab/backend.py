@@ -38,6 +38,14 @@ def device() -> str:
     return "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
 
 
+def environment() -> dict:
+    """What trained a run, for its run.json: TensorFlow's and Keras's versions and the device."""
+    keras_module = keras()
+    import tensorflow as tf
+
+    return {"tensorflow_version": tf.__version__, "keras_version": keras_module.__version__, "device": device()}
+
+
 @contextmanager
 def _fd2_silenced():
     try:

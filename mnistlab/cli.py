@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     seeds.add_argument("--repeats", type=int, help="train N times, with seeds 1 to N")
     p.add_argument("--name", help="name for the run")
     p.add_argument("--json", action="store_true", help="print the run id, folder and metrics as JSON")
+    _add_executor_options(p)
     p.set_defaults(handler=cmd_train)
 
     p = sub.add_parser("runs", help="the comparison table of every stored run")
@@ -101,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="runs per experiment: the report's seed (42) and the next ones (--seeds 3: 42, 43, 44)")
     p.add_argument("--redo", action="store_true", help="train again even where a matching run exists")
     p.add_argument("--output", type=Path, help="write the comparison as Markdown to this file")
+    _add_executor_options(p)
     p.set_defaults(handler=cmd_reproduce)
 
     p = sub.add_parser("compare", help="is one run (or group of seeds) really better than another?")
@@ -166,10 +168,7 @@ def cmd_train(args) -> int:
     experiments = [experiment.with_config(seed=seed) for seed in seeds] if seeds else [experiment]
     store = RunStore()
     payloads = []
-    for number, one in enumerate(experiments, start=1):
-        if len(experiments) > 1:
-            print(f"seed {one.config.seed} ({number} of {len(experiments)})", file=sys.stderr)
-        run_id, result = _train_and_store(store, one)
+    for one, (run_id, result) in zip(experiments, _trained(store, experiments, args)):
         payload = {"run_id": run_id, "folder": str(store.runs_dir / run_id), "seed": one.config.seed,
                    "status": result.status, "message": result.message, "metrics": _headline(result.metrics)}
         payloads.append(payload)
@@ -177,7 +176,7 @@ def cmd_train(args) -> int:
             _print_trained(payload, result.metrics)
     if args.json:
         print(_json(payloads if seeds else payloads[0], indent=2))
-    return EXIT_OK if all(payload["status"] != "failed" for payload in payloads) else EXIT_ERROR
+    return EXIT_OK if all(payload["status"] not in ("failed", "interrupted") for payload in payloads) else EXIT_ERROR
 
 
 def _print_trained(payload: dict, metrics: dict | None) -> None:
@@ -295,6 +294,7 @@ def cmd_reproduce(args) -> int:
     if not 1 <= args.seeds <= MAX_REPEATS:
         raise CliError(f"--seeds {args.seeds}: give 1 to {MAX_REPEATS} runs per experiment.")
     store = RunStore()
+    missing = []
     for preset in presets:
         for seed in range(preset.experiment.config.seed, preset.experiment.config.seed + args.seeds):
             experiment = reproduction_experiment(preset, args.epochs, args.limit, seed)
@@ -302,9 +302,10 @@ def cmd_reproduce(args) -> int:
             if done:
                 print(f"{preset.name}, seed {seed}: already reproduced by run {done.run_id}, skipped "
                       f"(--redo trains again).", file=sys.stderr)
-                continue
-            print(f"{preset.name}, seed {seed}: training {summarize_layers(experiment)}", file=sys.stderr)
-            _train_and_store(store, experiment)
+            else:
+                missing.append(experiment)
+    for _ in _trained(store, missing, args, announce=True):  # each run is stored as it ends: a stopped reproduction resumes
+        pass
     table = markdown_report(compare(store, presets, args.epochs, args.limit))
     if args.seeds > 1:
         runs = store.list_runs().runs
@@ -411,6 +412,36 @@ def _experiment_from_args(args) -> Experiment:
     return experiment
 
 
+def _trained(store: RunStore, experiments: list[Experiment], args, announce: bool = False):
+    """(run_id, result) for each experiment: here, one after the other, or all at once on the Dask cluster that
+    --workers, --scheduler or $MNISTLAB_SCHEDULER names (connected before any run is stored)."""
+    from .executor import ClusterError, cluster_from, train_stored
+
+    try:
+        cluster = cluster_from(args.scheduler, args.workers)
+    except ClusterError as err:
+        raise CliError(str(err)) from None
+    if cluster is None:
+        for number, experiment in enumerate(experiments, start=1):
+            if len(experiments) > 1 or announce:
+                print(f"{experiment.name}, seed {experiment.config.seed}: training {summarize_layers(experiment)}"
+                      f" ({number} of {len(experiments)})", file=sys.stderr)
+            yield _train_and_store(store, experiment)
+        return
+    with cluster:
+        print(f"training {len(experiments)} run(s) on the Dask cluster at {cluster.address} "
+              f"({cluster.workers} worker(s))", file=sys.stderr)
+        yield from train_stored(cluster, store, experiments,
+                                lambda run_id, experiment: [RemoteProgressPrinter(experiment)])
+
+
+def _add_executor_options(p) -> None:
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, help="train on N worker processes of this machine at once (Dask)")
+    where.add_argument("--scheduler", help="train on the Dask cluster at this address, e.g. tcp://lab-server:8786 "
+                                           "(default: $MNISTLAB_SCHEDULER; neither: train here)")
+
+
 def _train_and_store(store: RunStore, experiment: Experiment):
     """Train with the progress printer and the run recorder; Ctrl-C stops after the current batch."""
     from .store import RunRecorder
@@ -478,6 +509,25 @@ def _print_table(rows: list[dict], columns: list[str]) -> None:
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
     for r in cells:
         print("  ".join(v.ljust(w) for v, w in zip(r, widths)))
+
+
+class RemoteProgressPrinter(TrainingObserver):
+    """One line per epoch for a run on the cluster, named, since several runs' lines interleave."""
+
+    def __init__(self, experiment: Experiment, stream=None):
+        self.label = f"{experiment.name}, seed {experiment.config.seed}"
+        self.stream = stream or sys.stderr
+
+    def run_started(self, event):
+        print(f"{self.label}: started on {event.environment.get('worker')}", file=self.stream)
+
+    def epoch_ended(self, event):
+        val = f" · val acc {event.val_accuracy:.4f}" if event.val_accuracy is not None else ""
+        print(f"{self.label}: epoch {event.epoch}/{event.epochs} loss {event.loss:.4f} acc {event.accuracy:.4f}{val}",
+              file=self.stream)
+
+    def run_ended(self, result):
+        print(f"{self.label}: {result.status}" + (f" — {result.message}" if result.message else ""), file=self.stream)
 
 
 class ProgressPrinter(TrainingObserver):

@@ -425,13 +425,15 @@ class RunRecorder(TrainingObserver):
     def run_started(self, event) -> None:
         from . import backend
 
-        keras = backend.keras()
-        import tensorflow as tf
-
-        self.store.update(self.run_id, status=RUNNING, started=now_iso(), tensorflow_version=tf.__version__,
-                          keras_version=keras.__version__, device=backend.device(), epochs_planned=event.epochs,
+        environment = event.environment or {**backend.environment(), "executor": "local"}  # a remote run says its own
+        self.store.update(self.run_id, status=RUNNING, started=now_iso(), **environment, epochs_planned=event.epochs,
                           steps_per_epoch=event.steps_per_epoch, train_samples=event.train_samples,
                           validation_samples=event.validation_samples, **_owner())
+
+    def record_history(self, history: dict) -> None:
+        """Take the trainer's own record as the run's history (a remote run's live events were for watching: one
+        may arrive late or never), written with run_ended."""
+        self._epochs, self._batches = list(history.get("epochs", [])), list(history.get("batches", []))
 
     def batch_ended(self, event) -> None:
         self._batches.append(vars(event))

@@ -34,6 +34,7 @@ class RunStarted:
     steps_per_epoch: int
     train_samples: int
     validation_samples: int
+    environment: dict | None = None  # set when the run trains elsewhere (a Dask worker): its TensorFlow, Keras, device
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,160 @@
+"""Training on Dask: a real LocalCluster of two worker processes, and a `dask scheduler` + `dask worker` started as a
+lab would start them."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from mnistlab.executor import Cluster, ClusterError
+from mnistlab.store import RunRecorder, RunStore
+from mnistlab.train import TrainingObserver
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class Heard(TrainingObserver):
+    """What a client heard, and when: batch events, epochs, and the moment the run ended."""
+
+    def __init__(self):
+        self.batches, self.epochs, self.started = [], [], None
+        self.first_epoch = threading.Event()
+        self.ended_at = None
+
+    def run_started(self, event):
+        self.started = event
+
+    def batch_ended(self, event):
+        self.batches.append((time.monotonic(), event))
+
+    def epoch_ended(self, event):
+        self.epochs.append(event)
+        self.first_epoch.set()
+
+    def run_ended(self, result):
+        self.ended_at = time.monotonic()
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with Cluster(workers=2) as running:
+        yield running
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_two_runs_at_once_on_two_workers_match_the_same_runs_trained_here(cluster, small_cnn):
+    from mnistlab.data import load_mnist_float
+    from mnistlab.train import train
+
+    store = RunStore()
+    specs = [small_cnn.with_config(seed=seed, train_limit=2000) for seed in (1, 2)]
+    heard = [Heard(), Heard()]
+    runs = []
+    for spec, listener in zip(specs, heard):
+        run_id = store.create_run(spec)
+        runs.append(cluster.submit(spec, run_id, [RunRecorder(store, run_id), listener], batch_every=5))
+    results = [run.wait(300) for run in runs]
+    assert [result.status for result in results] == ["completed", "completed"]
+    assert {run.worker for run in runs} == set(cluster.client.scheduler_info()["workers"])  # one run on each
+    for run, spec, listener in zip(runs, specs, heard):
+        stored = store.load(run.run_id)
+        assert stored.status == "completed" and stored.has_model and stored.predictions().shape == (10000,)
+        assert stored.info["executor"] == "dask" and stored.info["worker"] == run.worker
+        assert stored.info["tensorflow_version"] and stored.info["worker_pid"] != os.getpid()
+        here = train(spec, data=load_mnist_float())
+        assert stored.metrics["accuracy"] == pytest.approx(here.metrics["accuracy"], abs=0.002)
+        assert stored.history()["epochs"][-1]["loss"] == pytest.approx(here.history["epochs"][-1]["loss"], rel=1e-3)
+        # live: batch events arrived while the run trained, before its end
+        assert listener.batches and listener.batches[0][0] < listener.ended_at
+        assert [event.step for _, event in listener.batches] == sorted(event.step for _, event in listener.batches)
+
+
+def test_a_remote_run_stopped_keeps_its_partial_run(cluster, small_cnn):
+    store = RunStore()
+    spec = small_cnn.with_config(epochs=30, train_limit=4000, seed=3)
+    run_id = store.create_run(spec)
+    heard = Heard()
+    run = cluster.submit(spec, run_id, [RunRecorder(store, run_id), heard])
+    assert heard.first_epoch.wait(120)
+    run.stop()
+    result = run.wait(120)
+    assert result.status == "stopped"
+    stored = store.load(run_id)
+    assert stored.status == "stopped" and stored.has_model and stored.metrics is not None
+    assert 1 <= stored.info["epochs_run"] < 30
+
+
+def test_a_worker_killed_mid_run_leaves_it_interrupted_and_the_next_run_completes(cluster, small_cnn):
+    store = RunStore()
+    spec = small_cnn.with_config(epochs=30, train_limit=4000, seed=4)
+    run_id = store.create_run(spec)
+    heard = Heard()
+    run = cluster.submit(spec, run_id, [RunRecorder(store, run_id), heard])
+    assert heard.first_epoch.wait(120)
+    os.kill(heard.started.environment["worker_pid"], signal.SIGKILL)
+    result = run.wait(120)
+    assert result.status == "interrupted" and "worker" in result.message
+    stored = store.load(run_id)
+    assert stored.status == "interrupted" and not stored.has_model
+    assert stored.info["epochs_run"] >= 1 and len(stored.history()["epochs"]) >= 1  # the epochs received
+
+    after = small_cnn.with_config(train_limit=1000, seed=5)
+    next_id = store.create_run(after)
+    assert cluster.submit(after, next_id, [RunRecorder(store, next_id)]).wait(300).status == "completed"
+    assert store.load(next_id).status == "completed"
+
+
+def test_a_scheduler_that_does_not_answer_is_one_sentence_and_nothing_is_stored(capsys):
+    from mnistlab.cli import main
+
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    started = time.monotonic()
+    with pytest.raises(ClusterError, match="No Dask scheduler answered"):
+        Cluster(address, connect_seconds=1)
+    assert time.monotonic() - started < 10
+    code = main(["train", "--preset", "MLP 1", "--epochs", "1", "--limit", "1000", "--scheduler", address])
+    err = capsys.readouterr().err
+    assert code != 0 and "No Dask scheduler answered at " + address in err and "Traceback" not in err
+    assert RunStore().list_runs().runs == []
+
+
+def test_a_lab_scheduler_and_worker_started_as_the_readme_says(tmp_path, store_home, mnist_path):
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = dict(os.environ, PYTHONPATH=REPO, DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="0",
+               MNISTLAB_DATA=str(mnist_path), MNISTLAB_HOME=str(tmp_path / "worker-home"))
+    scheduler = subprocess.Popen(["dask", "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                                  "--no-dashboard"], env=env, cwd=tmp_path,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(["dask", "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard",
+                               "--host", "127.0.0.1"], env=env, cwd=tmp_path,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        out = subprocess.run([sys.executable, "-m", "mnistlab", "train", "--preset", "MLP 1", "--epochs", "1",
+                              "--limit", "1000", "--json"], cwd=REPO, capture_output=True, text=True, timeout=300,
+                             env=dict(os.environ, MNISTLAB_SCHEDULER=address, MNISTLAB_HOME=str(store_home)))
+        assert out.returncode == 0, out.stderr
+        payload = json.loads(out.stdout)
+        assert payload["status"] == "completed" and "started on tcp://127.0.0.1:" in out.stderr
+        stored = RunStore(store_home).load(payload["run_id"])
+        assert stored.info["executor"] == "dask" and stored.has_model
+        assert not (tmp_path / "worker-home" / "runs").exists()  # the worker wrote nothing: the client stores
+    finally:
+        for process in (worker, scheduler):
+            process.terminate()
+        for process in (worker, scheduler):
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
