@@ -2,7 +2,8 @@
 
 Browser sessions submit runs; a single background thread hands them, one at a time (two
 cores: parallel training would only slow both), to a warm child process that trains them
-(`trainer_process.py`). TensorFlow keeps a few megabytes per model it ever built for the
+(`trainer_process.py`) — or, with a Dask scheduler (MNISTLAB_SCHEDULER), to the cluster, as many
+at once as it has workers (`mnistlab.executor`; the store is still written here). TensorFlow keeps a few megabytes per model it ever built for the
 life of a process; training in a child keeps that out of the server, and the worker
 replaces the child once it has grown by RECYCLE_GROWTH since its first run (which itself takes
 about 250 MiB of one-off allocations). The child's events feed `LiveRun`,
@@ -26,13 +27,15 @@ from types import SimpleNamespace
 
 from child import GrowthWatch
 from mnistlab.spec import Experiment, validate
-from mnistlab.store import INTERRUPTED, RunStore
+from mnistlab.store import INTERRUPTED, RunRecorder, RunStore
 from mnistlab.train import BatchEnded, EpochEnded, EvaluationStarted, RunStarted, TrainingObserver, eta_seconds
 
 TRAINER = Path(__file__).resolve().with_name("trainer_process.py")
 ORIGIN = "dashboard"  # run.json's origin for runs queued here
 WARM_VAR = "MNISTLAB_WARM_TRAINER"  # "0": start the training process at the first run, not with the worker
 RECYCLE_GROWTH = 256 * 2**20  # replace the training process once it has grown this much since its first run
+SCHEDULER_ENV = "MNISTLAB_SCHEDULER"  # as mnistlab.executor's, without importing Dask into every server
+CLUSTER_RETRY_SECONDS = 5.0
 
 
 @dataclass
@@ -167,16 +170,23 @@ class TrainerProcess:
 class TrainingWorker:
     """A queue of runs, the thread that feeds them to the training process, and their live state."""
 
-    def __init__(self, store: RunStore, batch_every: int = 5):
+    def __init__(self, store: RunStore, batch_every: int = 5, scheduler: str | None = None):
+        """`scheduler`: a Dask scheduler's address (default: $MNISTLAB_SCHEDULER) to train there, as many runs at
+        once as it has workers; without one, runs train here, one at a time."""
         self.store = store
         self.batch_every = batch_every
+        self.scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
+        self.problem: str | None = None  # why queued runs are not training (a scheduler that does not answer)
         self._queue: queue.Queue[QueuedRun] = queue.Queue()
         self._pending: list[QueuedRun] = []
         self._lock = threading.Lock()
+        self._slots = threading.Condition(self._lock)
         self._current: LiveRun | None = None
+        self._flying: dict[str, tuple[LiveRun, object]] = {}  # on the cluster: run id → (live state, ClusterRun)
         self._last: LiveRun | None = None
         self._trainer: TrainerProcess | None = None
-        self._thread = threading.Thread(target=self._loop, name="mnistlab-training", daemon=True)
+        loop = self._cluster_loop if self.scheduler else self._loop
+        self._thread = threading.Thread(target=loop, name="mnistlab-training", daemon=True)
         self._thread.start()
         self._requeue_unstarted()
 
@@ -204,6 +214,12 @@ class TrainingWorker:
         """Stop the running run after its current batch, or take a queued one out of line (and out of the store:
         a run that never started has nothing worth keeping)."""
         with self._lock:
+            if run_id in self._flying:
+                live, remote = self._flying[run_id]
+                live.stopping()
+                if remote is not None:
+                    remote.stop()
+                return True
             if self._current and self._current.run_id == run_id:
                 self._current.stopping()
                 if self._trainer:
@@ -218,9 +234,15 @@ class TrainingWorker:
         return False
 
     def current(self) -> LiveSnapshot | None:
+        """The run in flight (the first one, when a cluster trains several)."""
+        flying = self.in_flight()
+        return flying[0] if flying else None
+
+    def in_flight(self) -> list[LiveSnapshot]:
+        """Every run training now, oldest first."""
         with self._lock:
-            live = self._current
-        return live.snapshot() if live else None
+            lives = [self._current] if self._current else [live for live, _ in self._flying.values()]
+        return [live.snapshot() for live in lives]
 
     def last_finished(self) -> LiveSnapshot | None:
         with self._lock:
@@ -234,7 +256,7 @@ class TrainingWorker:
     @property
     def busy(self) -> bool:
         with self._lock:
-            return self._current is not None or bool(self._pending)
+            return self._current is not None or bool(self._flying) or bool(self._pending)
 
     def _loop(self):
         if os.environ.get(WARM_VAR, "1") != "0":
@@ -252,6 +274,56 @@ class TrainingWorker:
             finally:
                 with self._lock:
                     self._current, self._last = None, live
+
+    def _cluster_loop(self):
+        """Hand each queued run to the Dask cluster once a worker is free; the cluster's events feed its LiveRun and
+        the store is written here (RunRecorder), as for a local run."""
+        cluster = None
+        while True:
+            item = self._queue.get()
+            while not item.cancelled and (cluster := cluster or self._connect()) is None:
+                time.sleep(CLUSTER_RETRY_SECONDS)  # the run stays in line; the Train page says why
+            if item.cancelled:
+                continue
+            slots = max(1, cluster.workers)  # asked of the scheduler outside the lock the pages read through
+            with self._slots:
+                self._slots.wait_for(lambda: len(self._flying) < slots)
+                if item.cancelled:
+                    continue
+                live = LiveRun(item.run_id, item.experiment)
+                self._pending.remove(item)
+                self._flying[item.run_id] = (live, None)
+            try:
+                remote = cluster.submit(item.experiment, item.run_id,
+                                        [RunRecorder(self.store, item.run_id), live, _Landed(self, item.run_id)],
+                                        batch_every=self.batch_every)
+            except Exception as err:  # noqa: BLE001 — the connection broke: this run fails, the next reconnects
+                cluster = None
+                self._landed(item.run_id)
+                self._fail(item.run_id, live, f"The Dask cluster could not take the run: {err}")
+                continue
+            with self._lock:
+                if item.run_id in self._flying:
+                    self._flying[item.run_id] = (live, remote)
+                    if live.snapshot().status == "stopping":  # Stop pressed while it was being submitted
+                        remote.stop()
+
+    def _connect(self):
+        from mnistlab.executor import Cluster, ClusterError
+
+        try:
+            cluster = Cluster(self.scheduler)
+        except ClusterError as err:
+            self.problem = str(err)
+            return None
+        self.problem = None
+        return cluster
+
+    def _landed(self, run_id: str) -> None:
+        with self._slots:
+            live, _ = self._flying.pop(run_id, (None, None))
+            self._last = live or self._last
+            self._slots.notify_all()
 
     def _train(self, item: QueuedRun, live: LiveRun) -> None:
         """Send the run to the training process (started on first use) and relay its events."""
@@ -295,6 +367,16 @@ class TrainingWorker:
             self.store.update(run_id, status="failed", message=message)
         except Exception:  # the run folder may be gone (deleted from another tab)
             pass
+
+
+class _Landed(TrainingObserver):
+    """Frees the run's place on the cluster once every other observer has heard its end."""
+
+    def __init__(self, worker: TrainingWorker, run_id: str):
+        self.worker, self.run_id = worker, run_id
+
+    def run_ended(self, result):
+        self.worker._landed(self.run_id)
 
 
 def _forward(live: LiveRun, kind: str, fields: dict, experiment: Experiment) -> None:

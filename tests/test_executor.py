@@ -158,3 +158,39 @@ def test_a_lab_scheduler_and_worker_started_as_the_readme_says(tmp_path, store_h
                 process.wait(30)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def _wait(predicate, seconds=120) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_dashboard_trains_as_many_runs_at_once_as_the_cluster_has_workers(cluster, small_cnn):
+    from worker import TrainingWorker
+
+    store = RunStore()
+    training = TrainingWorker(store, batch_every=2, scheduler=cluster.address)
+    ids = [training.submit(small_cnn.with_config(epochs=3, seed=seed)) for seed in (1, 2, 3)]
+    both = []
+    assert _wait(lambda: len(live := [s for s in training.in_flight() if s.batches_history]) == 2 and both.extend(live)
+                 is None, 180)  # two live runs at once, each with its batch points; the third waits in line
+    assert {snap.run_id for snap in both} == set(ids[:2]) and [run_id for run_id, _ in training.queued()] == ids[2:]
+    assert training.stop(ids[1])
+    assert _wait(lambda: not training.busy, 300)
+    statuses = {run_id: store.load(run_id).status for run_id in ids}
+    assert statuses == {ids[0]: "completed", ids[1]: "stopped", ids[2]: "completed"}
+    assert {store.load(run_id).info["executor"] for run_id in ids} == {"dask"}
+
+
+def test_the_dashboard_keeps_runs_in_line_while_the_scheduler_does_not_answer(small_cnn):
+    from worker import TrainingWorker
+
+    training = TrainingWorker(RunStore(), scheduler=f"tcp://127.0.0.1:{_free_port()}")
+    run_id = training.submit(small_cnn)
+    assert _wait(lambda: training.problem is not None, 30)
+    assert "No Dask scheduler answered" in training.problem
+    assert training.queued() == [(run_id, small_cnn.name)] and RunStore().load(run_id).status == "queued"

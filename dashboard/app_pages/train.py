@@ -19,6 +19,7 @@ follow_runs("train", enabled=not training.busy)  # while a run trains, the live 
 
 
 def _live_panel(snap) -> None:
+    """One run in flight; its widgets' keys carry its id (a cluster trains several at once)."""
     st.subheader(f"Training {md(snap.name)}")
     if snap.status == "starting":
         st.progress(0.0, text="Preparing data and building the model…")
@@ -30,27 +31,30 @@ def _live_panel(snap) -> None:
     else:
         st.progress(snap.fraction, text=f"epoch {max(snap.epoch, 1)}/{snap.epochs} · batch {snap.batch}/{snap.steps}"
                                         f" · elapsed {clock(snap.elapsed)} · ETA {clock(snap.eta)}")
-    st.button("Stop", key="train_stop", on_click=training.stop, args=(snap.run_id,), type="secondary",
+    st.button("Stop", key=f"train_stop_{snap.run_id}", on_click=training.stop, args=(snap.run_id,), type="secondary",
               help="stop after the current batch and keep the partial run",
               disabled=snap.status in ("stopping", "evaluating"))
     left, right = st.columns(2)
     with left:
         batches = shared_figure(("batches", snap.run_id, len(snap.batches_history)),
                                 partial(charts.batch_loss, snap.batches_history, snap.steps))
-        show_figure(batches, key="train_batch_chart")
+        show_figure(batches, key=f"train_batch_chart_{snap.run_id}")
     with right:
         if snap.epochs_history:
             epochs = shared_figure(("epochs", snap.run_id, len(snap.epochs_history)),
                                    partial(charts.training_curves, snap.epochs_history, "Per epoch"))
-            show_figure(epochs, key="train_epoch_chart")
+            show_figure(epochs, key=f"train_epoch_chart_{snap.run_id}")
         else:
             st.info("The per-epoch curves appear when the first epoch ends.", icon=":material/hourglass_top:")
 
 
 def _queue_panel() -> None:
     queued = training.queued()
+    if training.problem:
+        st.error(training.problem, icon=":material/cloud_off:")
     if queued:
-        st.markdown("**Waiting in line** (one run trains at a time)")
+        st.markdown("**Waiting in line** (" + ("runs start as the cluster's workers come free)" if training.scheduler
+                                               else "one run trains at a time)"))
         for run_id, name in queued:
             cols = st.columns([4, 1])
             cols[0].markdown(f":material/hourglass_top: {md(name)} · {run_id}")
@@ -101,8 +105,8 @@ def _last_run_panel() -> None:
 
 @st.fragment(run_every=1.0 if training.busy else None)
 def live() -> None:
-    snap = training.current()
-    if snap is None:
+    flying = training.in_flight()
+    if not flying:
         if st.session_state.get("train_polling"):
             st.session_state["train_polling"] = False
             st.rerun(scope="app")  # stop polling and show the finished run
@@ -110,8 +114,9 @@ def live() -> None:
         _last_run_panel()
         return
     st.session_state["train_polling"] = True
-    st.session_state["train_watch"] = snap.run_id
-    _live_panel(snap)
+    st.session_state["train_watch"] = flying[-1].run_id
+    for snap in flying:
+        _live_panel(snap)
     _queue_panel()
 
 
