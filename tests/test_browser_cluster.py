@@ -1,0 +1,52 @@
+"""The dashboard on a Dask cluster, in Chromium: a teacher repeats a network over two seeds and watches both train
+at once on the two workers of a LocalCluster (what `dask scheduler` + `dask worker` give a lab)."""
+
+import re
+
+import pytest
+
+from launch import CHROMIUM, CHROMIUM_ARGS, READY, start_server, stop_server
+from mnistlab.executor import Cluster
+from mnistlab.store import RunStore
+from test_browser import _set_number, _settle, _shot, _tensorflow_loaded
+
+
+@pytest.fixture
+def cluster():
+    with Cluster(workers=2) as running:
+        yield running
+
+
+def test_two_seeds_train_at_once_on_two_workers_and_the_train_page_shows_both(cluster, store_home):
+    from playwright.sync_api import expect, sync_playwright
+
+    process, url = start_server(store_home, env={"MNISTLAB_SCHEDULER": cluster.address})
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.set_default_timeout(60_000)
+            page.goto(url)
+            _settle(page)
+            _set_number(page, "Epochs", 4)
+            page.get_by_text("Train on a slice").click()
+            _settle(page)
+            _set_number(page, "training images", 6000)
+            _set_number(page, "Repeat × N", 2)
+            page.get_by_role("button", name="Train", exact=True).click()
+
+            expect(page.get_by_role("button", name="Stop")).to_have_count(2, timeout=120_000)  # two runs in flight
+            progress = page.get_by_text(re.compile(r"epoch \d+/4 · batch [1-9]\d*/\d+"))
+            expect(page.get_by_text(re.compile(r"^Training CNN 4 · seed \d+$"))).to_have_count(2)  # told apart
+            expect(progress).to_have_count(2, timeout=120_000)  # each with its own live progress
+            page.wait_for_selector(READY)
+            _shot(page, "train-cluster-two-at-once")
+            expect(page.get_by_text("Training completed.").first).to_be_visible(timeout=300_000)
+            runs = RunStore(store_home).list_runs().runs
+            assert len(runs) == 2 and {run.status for run in runs} == {"completed"}
+            assert {run.info["executor"] for run in runs} == {"dask"}
+            assert len({run.info["worker"] for run in runs}) == 2  # one on each worker, at the same time
+            assert not _tensorflow_loaded(process.pid)  # the server still never loads TensorFlow
+            browser.close()
+    finally:
+        stop_server(process)
