@@ -23,7 +23,7 @@ import os
 import queue
 import threading
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, fields
 from pathlib import Path
 
 from .spec import Experiment
@@ -91,35 +91,29 @@ def cluster_from(scheduler: str | None = None, workers: int | None = None) -> Cl
     return Cluster(address) if address else None
 
 
-@dataclass
 class ClusterRun:
     """One run in flight on the cluster. `wait()` returns its TrainResult once every observer has heard run_ended;
     `stop()` asks it to stop after its current batch, keeping the partial run."""
 
-    cluster: Cluster
-    experiment: Experiment
-    run_id: str
-    observers: list
-    batch_every: int
-    worker: str | None = None
-    result: TrainResult | None = None
-    _events: queue.Queue = field(default_factory=queue.Queue)
-    _finished: threading.Event = field(default_factory=threading.Event)
-
-    def __post_init__(self):
+    def __init__(self, cluster: Cluster, experiment: Experiment, run_id: str, observers: list, batch_every: int):
         from distributed import Event
 
-        client = self.cluster.client
-        self.topic = f"mnistlab-{self.run_id}"
-        self._stop = Event(f"mnistlab-stop-{self.run_id}", client=client)
+        self.cluster, self.experiment, self.run_id, self.observers = cluster, experiment, run_id, observers
+        self.worker: str | None = None  # its address, once it has started there
+        self.result: TrainResult | None = None
+        self._events: queue.Queue = queue.Queue()
+        self._finished = threading.Event()
+        self._history = {"epochs": [], "batches": []}  # as received: what an interrupted run keeps
         self._started = time.perf_counter()
-        self._history = {"epochs": [], "batches": []}
-        client.subscribe_topic(self.topic, lambda event: self._events.put(event[1]))
-        self.future = client.submit(remote_training, self.experiment.to_dict(), self.run_id, self.topic,
-                                    self._stop.name, self.cluster.threads, self.batch_every,
-                                    key=f"mnistlab-train-{self.run_id}", pure=False, retries=0)
+        client = cluster.client
+        self.topic = f"mnistlab-{run_id}"
+        self._stop = Event(f"mnistlab-stop-{run_id}", client=client)
+        client.subscribe_topic(self.topic, lambda event: self._events.put(event[1]))  # on Dask's loop: enqueue only
+        self.future = client.submit(remote_training, experiment.to_dict(), run_id, self.topic, self._stop.name,
+                                    cluster.threads, batch_every, key=f"mnistlab-train-{run_id}", pure=False,
+                                    retries=0)
         self.future.add_done_callback(lambda future: self._events.put(_DONE))
-        threading.Thread(target=self._deliver, name=f"mnistlab-cluster-{self.run_id}", daemon=True).start()
+        threading.Thread(target=self._deliver, name=f"mnistlab-cluster-{run_id}", daemon=True).start()
 
     def stop(self) -> None:
         self._stop.set()
@@ -145,14 +139,14 @@ class ClusterRun:
     def _replay(self, message: dict) -> None:
         kind = message["kind"]
         event_class = EVENT_CLASSES[kind]
-        fields = {name: message[name] for name in _field_names(event_class) if name in message}
+        values = {name: message[name] for name in _field_names(event_class) if name in message}
         if kind == "run_started":
             self.worker = message["environment"].get("worker")
-            event = RunStarted(self.experiment, **fields)
+            event = RunStarted(self.experiment, **values)
         else:
-            event = event_class(**fields)
+            event = event_class(**values)
         if kind in ("batch_ended", "epoch_ended"):
-            self._history["batches" if kind == "batch_ended" else "epochs"].append(fields)
+            self._history["batches" if kind == "batch_ended" else "epochs"].append(values)
         for observer in self.observers:
             getattr(observer, kind)(event)
 

@@ -19,6 +19,7 @@ SMOKE_RUNS = {
     "train_click.py": (["--smoke"], "Train click → first point visible"),
     "inside_page.py": (["--smoke", "--home", "{trained}"], "Inside / Draw"),
     "class_scoring.py": (["--smoke"], "after one more drawing"),
+    "cluster.py": (["--smoke"], "worker(s): "),
 }
 
 
