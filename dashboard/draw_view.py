@@ -1,9 +1,9 @@
 """Draw's drawing area: the canvas, the readings, what the model sees and every model's answer.
 
-It is a fragment, so a stroke reruns this area alone, not the app (the navigation, the sidebar, the
-page's title): in a class every stroke of every student is a script run on one server. It lives in a
-module rather than in the page file because Streamlit keeps a session's fragment until the session
-ends, and a function defined in a page holds on to that page's variables."""
+Kept out of the page file: Streamlit keeps a widget's callback for as long as the session lives, and a function
+defined in a page holds on to that page's variables (see callbacks.py). Not a fragment: a stroke's rerun costs
+the server about the same with one (0.037 against 0.040 CPU-s, docs/benchmarks.md), and the class benchmark's
+only unanswered drawing in three runs came with it."""
 
 from __future__ import annotations
 
@@ -21,16 +21,13 @@ from mnistlab.store import StoreError
 
 DIGITS = [str(digit) for digit in range(10)]
 MAX_MODELS_IN_TABLE = 8  # with the chosen model, nine models: every model a rerun asks stays loaded (CAPACITY)
-MODELS_OFFERED = {"best": 40, "newest": 10}  # a rerun's store cost stays the same with 10 or 10,000 runs
 STEP_CAPTIONS = ("your drawing (½ size)", "cropped to the ink (½ size)", "longer side scaled to 20 px (×5)",
                  "centred in 28×28: the input (×5)")
 
 
-@st.fragment
-def drawing_area() -> None:
-    runs = store().model_runs(**MODELS_OFFERED)  # most accurate first; fresh at each stroke
-    if not runs:  # every model was deleted meanwhile: the page offers a quick training
-        st.rerun(scope="app")
+def drawing_area(runs) -> None:
+    """`runs`: the models offered, most accurate first (read afresh at every stroke: a model trained meanwhile
+    is offered at the next one)."""
     by_id = {run.run_id: run for run in runs}
     run_id = _chosen_model(runs)
     left, right = st.columns([1, 1], gap="large")
@@ -88,16 +85,6 @@ def _new_canvas() -> None:
     st.session_state["draw_generation"] = st.session_state.get("draw_generation", 0) + 1
 
 
-def _rerun_the_area() -> None:
-    """Run the drawing area again: alone after a stroke or a click in it, with the page when the page runs."""
-    from streamlit.errors import StreamlitAPIException
-
-    try:
-        st.rerun(scope="fragment")
-    except StreamlitAPIException:  # this run is the whole page's (its first, or a page-level rerun)
-        st.rerun()
-
-
 def _reading(run, steps, runs):
     """The chosen model's answer for the drawing, None for a blank canvas; a model that does not load is said."""
     try:
@@ -108,7 +95,7 @@ def _reading(run, steps, runs):
     if isinstance(prediction, StoreError):
         if not st.session_state.get("draw_model_chosen") and any(
                 other.run_id not in predictor().known_broken() for other in runs):
-            _rerun_the_area()  # the default model does not load: the next run picks another
+            st.rerun()  # the default model does not load: the next run picks another
         st.error(str(prediction), icon=":material/warning:")
         st.stop()
     return prediction
@@ -141,7 +128,7 @@ def _save_for_the_class(image, generation: int) -> None:
     count = class_set.count()
     st.session_state["draw_saved"] = f"Saved as a {meant}. The class's set has {count:,} drawing{'' if count == 1 else 's'}."
     _new_canvas()  # a clean one for the next digit
-    _rerun_the_area()
+    st.rerun()
 
 
 def _answers_table(table, steps) -> None:

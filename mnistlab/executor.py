@@ -19,6 +19,7 @@ Facts behind these choices, measured on this machine: ../shared/notes/dask-train
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import threading
@@ -35,6 +36,7 @@ CONNECT_SECONDS = 5.0
 STOP_CHECK_SECONDS = 0.5  # how often a remote run asks whether it was stopped (each ask is a ~2 ms round trip)
 INTERRUPTED = "interrupted"
 _DONE = object()
+_log = logging.getLogger(__name__)
 EVENT_CLASSES = {"run_started": RunStarted, "batch_ended": BatchEnded, "epoch_ended": EpochEnded,
                  "evaluation_started": EvaluationStarted}
 
@@ -128,35 +130,42 @@ class ClusterRun:
     def _deliver(self) -> None:
         try:
             while (message := self._events.get()) is not _DONE:
-                self._replay(message)
+                self._tell(message["kind"], self._event(message))
             self.result = self._outcome()
-            for observer in self.observers:
-                observer.run_ended(self.result)
+            self._tell("run_ended", self.result)
         finally:
             self.cluster.client.unsubscribe_topic(self.topic)
             self._finished.set()
 
-    def _replay(self, message: dict) -> None:
+    def _event(self, message: dict):
         kind = message["kind"]
         event_class = EVENT_CLASSES[kind]
         values = {name: message[name] for name in _field_names(event_class) if name in message}
         if kind == "run_started":
             self.worker = message["environment"].get("worker")
-            event = RunStarted(self.experiment, **values)
-        else:
-            event = event_class(**values)
+            return RunStarted(self.experiment, **values)
         if kind in ("batch_ended", "epoch_ended"):
             self._history["batches" if kind == "batch_ended" else "epochs"].append(values)
+        return event_class(**values)
+
+    def _tell(self, name: str, event) -> None:
+        """Every observer hears the event, even when one of them fails (the run's folder deleted meanwhile)."""
         for observer in self.observers:
-            getattr(observer, kind)(event)
+            try:
+                getattr(observer, name)(event)
+            except Exception:  # noqa: BLE001 — said in the log; the run and the other observers go on
+                _log.exception("observer %s failed on %s for run %s", type(observer).__name__, name, self.run_id)
 
     def _outcome(self) -> TrainResult:
         """The task's result as a TrainResult (the model as its file), or an interrupted run if the worker died."""
         try:
             payload = self.future.result()
-        except Exception as err:  # the worker died (KilledWorker), the scheduler went away, the task was cancelled
-            epochs = self._history["epochs"]
-            return TrainResult(INTERRUPTED, None, self._history, None, time.perf_counter() - self._started,
+        except Exception as err:  # noqa: BLE001 — a worker or the scheduler gone, or the task itself failed there
+            seconds, epochs = time.perf_counter() - self._started, self._history["epochs"]
+            if not _lost(err):
+                return TrainResult("failed", None, self._history, None, seconds,
+                                   message=f"Training failed on the Dask worker: {type(err).__name__}: {err}")
+            return TrainResult(INTERRUPTED, None, self._history, None, seconds,
                                message=f"The Dask worker training this run stopped ({type(err).__name__}); the run "
                                        f"keeps the {len(epochs)} epoch{'' if len(epochs) == 1 else 's'} received.",
                                epochs_run=epochs[-1]["completed"] if epochs else 0.0)
@@ -167,6 +176,15 @@ class ClusterRun:
         return TrainResult(payload["status"], model, payload["history"], payload["metrics"], payload["seconds"],
                            message=payload["message"], epochs_run=payload["epochs_run"],
                            predictions=payload["predictions"])
+
+
+def _lost(err: Exception) -> bool:
+    """Whether the run was lost with its worker or its scheduler (rather than failing in the training code)."""
+    from distributed import CancelledError
+    from distributed.comm import CommClosedError
+    from distributed.scheduler import KilledWorker
+
+    return isinstance(err, (KilledWorker, CancelledError, CommClosedError, OSError, TimeoutError))
 
 
 def _field_names(event_class) -> list[str]:
@@ -200,14 +218,13 @@ def remote_training(experiment: dict, run_id: str, topic: str, stop_name: str, t
     from .train import train
 
     worker = get_worker()
-    _use_threads(threads)  # a local cluster shares out the cores; a lab machine's worker uses all of its own
-    sender = _EventSender(worker, topic, {**backend.environment(), "executor": "dask", "worker": worker.address,
-                                          "host": socket.gethostname(), "worker_pid": os.getpid()})
-    stop = _RemoteStop(Event(stop_name))
     try:
-        result = train(Experiment.from_dict(experiment), [sender], stop=stop, data=load_mnist_float(),
-                       batch_every=batch_every)
-    except Exception as err:  # a failed run is a result like any other: the client records it
+        _use_threads(threads)  # a local cluster shares out the cores; a lab machine's worker uses all of its own
+        sender = _EventSender(worker, topic, {**backend.environment(), "executor": "dask", "worker": worker.address,
+                                              "host": socket.gethostname(), "worker_pid": os.getpid()})
+        result = train(Experiment.from_dict(experiment), [sender], stop=_RemoteStop(Event(stop_name)),
+                       data=load_mnist_float(), batch_every=batch_every)
+    except Exception as err:  # a failed run is a result like any other (no MNIST here, no TensorFlow): it is stored
         return {"status": "failed", "message": f"Training failed: {type(err).__name__}: {err}",
                 "history": {"epochs": [], "batches": []}, "metrics": None, "predictions": None, "model": None,
                 "seconds": 0.0, "epochs_run": 0.0}

@@ -115,6 +115,20 @@ def test_a_worker_killed_mid_run_leaves_it_interrupted_and_the_next_run_complete
     assert store.load(next_id).status == "completed"
 
 
+def test_a_worker_without_mnist_fails_the_run_with_a_sentence(cluster, small_cnn, tmp_path, mnist_path):
+    store = RunStore()
+    run_id = store.create_run(small_cnn)
+    point_workers_at = "import os; os.environ['MNISTLAB_DATA'] = {!r}"  # run in each worker process
+    cluster.client.run(exec, point_workers_at.format(str(tmp_path / "missing.npz")))
+    try:
+        result = cluster.submit(small_cnn, run_id, [RunRecorder(store, run_id)]).wait(120)
+    finally:
+        cluster.client.run(exec, point_workers_at.format(str(mnist_path)))
+    assert result.status == "failed" and "missing.npz" in result.message
+    stored = store.load(run_id)
+    assert stored.status == "failed" and "missing.npz" in stored.info["message"] and not stored.has_model
+
+
 def test_a_scheduler_that_does_not_answer_is_one_sentence_and_nothing_is_stored(capsys):
     from mnistlab.cli import main
 
