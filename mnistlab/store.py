@@ -218,13 +218,14 @@ class RunStore:
         return self.catalog.listed_version() if self.runs_dir.is_dir() else 0
 
     def model_runs(self, best: int, newest: int) -> list[Run]:
-        """The `best` most accurate runs with a model and the `newest` ones, most accurate first: what the Draw page
-        offers. Its cost does not grow with the store (an index query, then only these folders are checked)."""
+        """The `newest` runs with a model, and the most accurate ones up to `best + newest` in all (every one, in a
+        store with no more), most accurate first: what the Draw and Class test pages offer. Its cost does not grow
+        with the store (index queries, then only these folders are checked)."""
         if not self.runs_dir.is_dir():
             return []
         if not self.catalog.reconciled:
             self.list_runs()  # once per process: folders copied in by hand join the catalog
-        ids = list(dict.fromkeys(self.catalog.best(best) + self.catalog.newest(newest)))
+        ids = list(dict.fromkeys(self.catalog.newest(newest) + self.catalog.best(best + newest)))[:best + newest]
         present = [run_id for run_id in ids if os.path.isdir(f"{self.runs_dir}{os.sep}{run_id}")]
         entries = self._current(present, self.catalog.entries(present))
         self.catalog.remove(*(set(ids) - set(present)))

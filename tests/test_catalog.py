@@ -88,5 +88,11 @@ def test_model_runs_are_the_most_accurate_and_the_newest():
     ids = [_finished_run(store, f"R{i}", accuracy=acc) for i, acc in enumerate([0.9, 0.5, 0.95, 0.7, 0.6])]
     (store.runs_dir / ids[2] / "model.keras").unlink()  # a finished run without its model is not offered
     offered = [run.run_id for run in store.model_runs(best=2, newest=1)]
-    assert offered == [ids[0], ids[3], ids[4]]  # the best two (R0, R3), then the newest (R4), most accurate first
+    assert offered == [ids[0], ids[3], ids[4]]  # the newest (R4) and the best two (R0, R3), most accurate first
+    offered = [run.run_id for run in store.model_runs(best=1, newest=1)]
+    assert offered == [ids[0], ids[4]]
+    # the newest is also among the best: the places left go to the next most accurate, so a store of as many
+    # models as the page offers shows them all (13 models on Class test showed 11)
+    assert [run.run_id for run in store.model_runs(best=2, newest=2)] == [ids[0], ids[3], ids[4], ids[1]]
+    assert len(store.model_runs(best=3, newest=1)) == 4 == len(store.model_runs(best=1, newest=3))
     assert all(run.metrics and "mistakes" not in run.metrics for run in store.model_runs(best=5, newest=0))
