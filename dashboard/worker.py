@@ -35,6 +35,7 @@ ORIGIN = "dashboard"  # run.json's origin for runs queued here
 WARM_VAR = "MNISTLAB_WARM_TRAINER"  # "0": start the training process at the first run, not with the worker
 RECYCLE_GROWTH = 256 * 2**20  # replace the training process once it has grown this much since its first run
 SCHEDULER_ENV = "MNISTLAB_SCHEDULER"  # as mnistlab.executor's, without importing Dask into every server
+WORKERS_ENV = "MNISTLAB_WORKERS"  # N: a LocalCluster of N training processes started by the server
 CLUSTER_RETRY_SECONDS = 5.0
 
 
@@ -172,10 +173,12 @@ class TrainingWorker:
 
     def __init__(self, store: RunStore, batch_every: int = 5, scheduler: str | None = None):
         """`scheduler`: a Dask scheduler's address (default: $MNISTLAB_SCHEDULER) to train there, as many runs at
-        once as it has workers; without one, runs train here, one at a time."""
+        once as it has workers, or "local:N" ($MNISTLAB_WORKERS=N) for N worker processes on this machine; without
+        one, runs train here, one at a time."""
         self.store = store
         self.batch_every = batch_every
-        self.scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
+        workers = os.environ.get(WORKERS_ENV, "").strip()
+        self.scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or (f"local:{workers}" if workers else None)
         self.problem: str | None = None  # why queued runs are not training (a scheduler that does not answer)
         self._queue: queue.Queue[QueuedRun] = queue.Queue()
         self._pending: list[QueuedRun] = []
@@ -311,8 +314,12 @@ class TrainingWorker:
     def _connect(self):
         from mnistlab.executor import Cluster, ClusterError
 
+        count = self.scheduler.removeprefix("local:") if self.scheduler.startswith("local:") else None
+        if count is not None and not (count.isdigit() and int(count) >= 1):
+            self.problem = f"{WORKERS_ENV}={count!r}: give the number of training processes to start, such as 2."
+            return None
         try:
-            cluster = Cluster(self.scheduler)
+            cluster = Cluster(workers=int(count)) if count else Cluster(self.scheduler)
         except ClusterError as err:
             self.problem = str(err)
             return None

@@ -15,6 +15,7 @@ import pytest
 from mnistlab.executor import Cluster, ClusterError
 from mnistlab.store import RunRecorder, RunStore
 from mnistlab.train import TrainingObserver
+from test_worker import _wait
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -80,13 +81,19 @@ def test_two_runs_at_once_on_two_workers_match_the_same_runs_trained_here(cluste
         assert [event.step for _, event in listener.batches] == sorted(event.step for _, event in listener.batches)
 
 
-def test_a_remote_run_stopped_keeps_its_partial_run(cluster, small_cnn):
+def _long_run_past_its_first_epoch(cluster, spec, seed: int):
+    """A 30-epoch run on the cluster, once its first epoch has come back: (store, run_id, run, what was heard)."""
     store = RunStore()
-    spec = small_cnn.with_config(epochs=30, train_limit=4000, seed=3)
+    spec = spec.with_config(epochs=30, train_limit=4000, seed=seed)
     run_id = store.create_run(spec)
     heard = Heard()
     run = cluster.submit(spec, run_id, [RunRecorder(store, run_id), heard])
     assert heard.first_epoch.wait(120)
+    return store, run_id, run, heard
+
+
+def test_a_remote_run_stopped_keeps_its_partial_run(cluster, small_cnn):
+    store, run_id, run, _ = _long_run_past_its_first_epoch(cluster, small_cnn, seed=3)
     run.stop()
     result = run.wait(120)
     assert result.status == "stopped"
@@ -96,12 +103,7 @@ def test_a_remote_run_stopped_keeps_its_partial_run(cluster, small_cnn):
 
 
 def test_a_worker_killed_mid_run_leaves_it_interrupted_and_the_next_run_completes(cluster, small_cnn):
-    store = RunStore()
-    spec = small_cnn.with_config(epochs=30, train_limit=4000, seed=4)
-    run_id = store.create_run(spec)
-    heard = Heard()
-    run = cluster.submit(spec, run_id, [RunRecorder(store, run_id), heard])
-    assert heard.first_epoch.wait(120)
+    store, run_id, run, heard = _long_run_past_its_first_epoch(cluster, small_cnn, seed=4)
     os.kill(heard.started.environment["worker_pid"], signal.SIGKILL)
     result = run.wait(120)
     assert result.status == "interrupted" and "worker" in result.message
@@ -113,6 +115,18 @@ def test_a_worker_killed_mid_run_leaves_it_interrupted_and_the_next_run_complete
     next_id = store.create_run(after)
     assert cluster.submit(after, next_id, [RunRecorder(store, next_id)]).wait(300).status == "completed"
     assert store.load(next_id).status == "completed"
+
+
+def test_a_network_with_augmentation_layers_trains_on_the_cluster(cluster):
+    from mnistlab.presets import CNN5_AUGMENTED
+
+    store = RunStore()
+    spec = CNN5_AUGMENTED.with_config(epochs=1, train_limit=1500)
+    run_id = store.create_run(spec)
+    assert cluster.submit(spec, run_id, [RunRecorder(store, run_id)]).wait(300).status == "completed"
+    stored = store.load(run_id)
+    assert stored.has_model and stored.metrics["accuracy"] > 0.2 and stored.info["executor"] == "dask"
+    assert stored.experiment == spec  # RandomRotation, RandomTranslation, RandomZoom went there and back
 
 
 def test_a_worker_without_mnist_fails_the_run_with_a_sentence(cluster, small_cnn, tmp_path, mnist_path):
@@ -174,15 +188,6 @@ def test_a_lab_scheduler_and_worker_started_as_the_readme_says(tmp_path, store_h
                 process.kill()
 
 
-def _wait(predicate, seconds=120) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_the_dashboard_trains_as_many_runs_at_once_as_the_cluster_has_workers(cluster, small_cnn):
     from worker import TrainingWorker
 
@@ -208,3 +213,19 @@ def test_the_dashboard_keeps_runs_in_line_while_the_scheduler_does_not_answer(sm
     assert _wait(lambda: training.problem is not None, 30)
     assert "No Dask scheduler answered" in training.problem
     assert training.queued() == [(run_id, small_cnn.name)] and RunStore().load(run_id).status == "queued"
+
+
+def test_the_server_starts_its_own_training_processes_with_mnistlab_workers(small_cnn, monkeypatch):
+    from worker import TrainingWorker
+
+    monkeypatch.setenv("MNISTLAB_WORKERS", "two")
+    wrong = TrainingWorker(RunStore())
+    wrong.submit(small_cnn)
+    assert _wait(lambda: wrong.problem is not None, 30) and "MNISTLAB_WORKERS='two'" in wrong.problem
+
+    monkeypatch.setenv("MNISTLAB_WORKERS", "1")
+    store = RunStore()
+    training = TrainingWorker(store)
+    run_id = training.submit(small_cnn.with_config(train_limit=1000))
+    assert _wait(lambda: store.load(run_id).status == "completed", 180)
+    assert store.load(run_id).info["executor"] == "dask" and training.problem is None
