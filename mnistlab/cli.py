@@ -285,8 +285,9 @@ def cmd_inspect(args) -> int:
 
 
 def cmd_reproduce(args) -> int:
-    from .reproduce import (compare, markdown_report, reproduction_experiment, reproduction_group, select_presets,
-                            spread_markdown, spread_row)
+    from .data import load_mnist
+    from .reproduce import (compare, finding_verdicts, findings_markdown, markdown_report, reproduction_experiment,
+                            reproduction_group, select_presets, spread_markdown, spread_row)
 
     from .groups import MAX_REPEATS
 
@@ -312,6 +313,8 @@ def cmd_reproduce(args) -> int:
         table += "\n" + spread_markdown([(preset, spread_row(preset, reproduction_group(preset, runs, args.epochs,
                                                                                           args.limit)))
                                          for preset in presets])
+        (_, _), (_, labels) = load_mnist()
+        table += "\n" + findings_markdown(finding_verdicts(presets, runs, labels, args.epochs, args.limit))
     print(table)
     if args.output:
         try:

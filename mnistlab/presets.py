@@ -101,6 +101,17 @@ PRESETS: tuple[Preset, ...] = (
 BY_NAME = {preset.name: preset for preset in PRESETS}
 
 
+FINDING_COMPARES = {  # what each one-line finding says of the experiment against the one(s) it compares with
+    "MLP 2": (("MLP 1", "same"),), "MLP 3": (("MLP 2", "same"),),  # "barely help", "gains only 0.001"
+    "MLP 4": (("MLP 2", "worse"),),  # MLP 4 is MLP 2 with sigmoid units
+    "MLP 5": (("MLP 2", "better"), ("MLP 4", "better")), "MLP 6": (("MLP 5", "better"),),
+    "MLP 7": (("MLP 6", "better"),), "MLP 8": (("MLP 7", "better"),),
+    "MLP 10": (("MLP 8", "same"),),  # MLP 8's network, with Adam instead of SGD at 0.2: "no significant gain"
+    "CNN 2": (("CNN 1", "better"),), "CNN 3": (("CNN 1", "same"),),  # "slightly", "almost the same accuracy"
+    "CNN 4": (("CNN 2", "better"),), "CNN 5": (("CNN 4", "better"),),
+}
+
+
 def get_preset(name: str) -> Preset:
     """Look a preset up by name, forgiving case and spacing ("cnn5", "CNN 5")."""
     wanted = _normalise(name)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .groups import Group, group_key, groups
-from .presets import PRESETS, Preset, get_preset
+from .presets import FINDING_COMPARES, PRESETS, Preset, get_preset
 from .spec import Experiment
-from .store import Run, RunStore
+from .store import Run, RunStore, StoreError
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,61 @@ def spread_markdown(rows: list[tuple[Preset, dict]]) -> str:
                      f"{row['std']:.4f} | {row['low']:.4f} – {row['high']:.4f} | "
                      f"{'yes' if row['report_in_range'] else 'no'} |")
     return "\n".join(lines) + "\n"
+
+
+CLAIMS = {"better": "better than", "worse": "worse than", "same": "no better than"}
+
+
+def finding_verdicts(presets: list[Preset], runs: list[Run], labels, epochs: int | None = None,
+                     limit: int | None = None) -> list[dict]:
+    """Does each of the report's findings hold up? For each preset and the experiment its finding compares it with,
+    both reproduced over two or more seeds: Welch's t on the seeds' accuracies (at p < 0.05, a real difference), and
+    McNemar's test on the first seed's pair of runs (the report's seed 42, image by image). A finding holds up when
+    a claimed gain or loss is a real difference that way, or a claimed "no better" is no real difference.
+    `labels`: the test set's (None: the seeds' test alone)."""
+    from .verdict import Side, compare
+
+    found = {preset.name: reproduction_group(preset, runs, epochs, limit) for preset in PRESETS}
+    rows = []
+    for preset in presets:
+        for other, claim in FINDING_COMPARES.get(preset.name, ()):
+            a, b = found[preset.name], found[other]
+            if a is None or b is None or len(a.runs) < 2 or len(b.runs) < 2:
+                continue
+            over_seeds = compare(Side(preset.name, a), Side(other, b), None)
+            try:  # without MNIST's labels here, or a run's predictions: the seeds' test alone
+                first_seed = (None if labels is None else
+                              compare(Side(preset.name, _lowest_seed(a)), Side(other, _lowest_seed(b)), labels))
+            except StoreError:
+                first_seed = None
+            real = over_seeds["p_value"] < 0.05
+            direction = "better" if over_seeds["difference"] > 0 else "worse"
+            rows.append({"experiment": preset.name, "against": other, "finding": preset.report.finding,
+                         "claim": claim, "difference": over_seeds["difference"], "p_value": over_seeds["p_value"],
+                         "real": real, "holds": (not real) if claim == "same" else (real and direction == claim),
+                         "sentence": over_seeds["sentence"], "first_seed": first_seed})
+    return rows
+
+
+def findings_markdown(rows: list[dict]) -> str:
+    lines = ["| Finding (report) | Says, against | Δ mean (pp) | p (Welch, seeds) | First seed: only A right / only B "
+             "right, p (McNemar) | Real difference | Holds up |", "|---|---|---:|---:|---|---|---|"]
+    for row in rows:
+        one = row["first_seed"]
+        image_by_image = f"{one['only_a']} / {one['only_b']}, {_p(one['p_value'])}" if one else "—"
+        lines.append(f"| {row['experiment']}: {row['finding']} | {CLAIMS[row['claim']]} {row['against']} | "
+                     f"{100 * row['difference']:+.2f} | {_p(row['p_value'])} | {image_by_image} | "
+                     f"{'yes' if row['real'] else 'no'} | {'yes' if row['holds'] else 'no'} |")
+    return "\n".join(lines) + "\n"
+
+
+def _lowest_seed(group: Group) -> Group:
+    """The group's run with the lowest seed (the report's 42, in a reproduction), as a group of one."""
+    return Group((min(group.runs, key=lambda run: run.experiment.config.seed),))
+
+
+def _p(value: float) -> str:
+    return "< 0.001" if value < 0.001 else f"{value:.2g}"
 
 
 def markdown_table(comparisons: list[Comparison]) -> str:

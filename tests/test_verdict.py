@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import copy_run
+from conftest import REPO, copy_run
 from mnistlab.cli import main
 from mnistlab.data import load_mnist
 from mnistlab.store import RunStore, StoreError, write_json
@@ -147,3 +147,58 @@ def test_a_seed_trained_twice_keeps_the_newer_run_in_the_group(store):
     assert not at.exception, [e.value for e in at.exception]
     said = [m.value.replace("\\", "").replace("\u200b", "") for m in at.markdown]
     assert not any("(Welch's t)" in text for text in said)  # the older run has no group of its own to compare
+
+
+@pytest.fixture
+def reproduced(trained_store, store_home, labels):
+    """MLP 2 and MLP 1 "reproduced" with seeds 42 and 43, MLP 2 clearly above: copies of the trained run with the
+    reproduction's specs, their accuracies and predictions set by hand."""
+    from mnistlab.presets import get_preset
+    from mnistlab.reproduce import reproduction_experiment
+
+    home, run_id = trained_store
+    store = RunStore(store_home)
+    accuracies = {("MLP 2", 42): 0.950, ("MLP 2", 43): 0.952, ("MLP 1", 42): 0.920, ("MLP 1", 43): 0.921}
+    wrong = {"MLP 2": range(0, 40), "MLP 1": range(30, 100)}  # seed 42: only MLP 2 right on 60, only MLP 1 on 30
+    for (name, seed), accuracy in accuracies.items():
+        folder = store.runs_dir / copy_run(home / "runs" / run_id, store.runs_dir, f"{name[-1]}-{seed}")
+        spec = reproduction_experiment(get_preset(name), None, None, seed)
+        predictions = labels.astype(np.uint8).copy()
+        predictions[list(wrong[name])] = (predictions[list(wrong[name])] + 1) % 10
+        info, metrics = (json.loads((folder / f).read_text()) for f in ("run.json", "metrics.json"))
+        for file, data in (("run.json", dict(info, name=name)), ("spec.json", spec.to_dict()),
+                           ("metrics.json", dict(metrics, accuracy=accuracy))):
+            write_json(folder / file, data)
+        np.save(folder / "predictions.npy", predictions)
+    return store
+
+
+def test_the_reports_findings_are_judged_over_seeds_and_image_by_image(reproduced, labels):
+    """The finding "barely help" (MLP 2 no better than MLP 1) fails on these runs; the numbers are scipy's Welch
+    test and the wrong blocks' McNemar counts."""
+    from scipy import stats
+
+    from mnistlab.presets import get_preset
+    from mnistlab.reproduce import finding_verdicts, findings_markdown
+
+    store = reproduced
+    [row] = finding_verdicts([get_preset("MLP 2"), get_preset("MLP 1")], store.list_runs().runs, labels)
+    assert (row["experiment"], row["against"], row["claim"]) == ("MLP 2", "MLP 1", "same")
+    reference = stats.ttest_ind([0.950, 0.952], [0.920, 0.921], equal_var=False)
+    assert row["difference"] == pytest.approx(0.0305) and row["p_value"] == pytest.approx(reference.pvalue)
+    assert row["real"] and not row["holds"]  # a real gain: "barely help" does not hold up
+    assert (row["first_seed"]["only_a"], row["first_seed"]["only_b"]) == (60, 30)
+    assert "| MLP 2: Eight times more hidden units" in findings_markdown([row]) and "| yes | no |" in findings_markdown([row])
+
+
+def test_the_report_page_says_whether_each_finding_holds_up(reproduced):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=60)
+    at.switch_page("app_pages/report.py").run()
+    assert not at.exception
+    assert "Do the report's findings hold up?" in [header.value for header in at.subheader]
+    table = next(frame.value for frame in at.dataframe if "holds up" in frame.value.columns)
+    assert list(table["says"]) == ["no better than MLP 1"] and list(table["holds up"]) == ["no"]
+    assert list(table["real difference"]) == ["yes"] and table["Δ mean (pp)"][0] == pytest.approx(3.05)
+    assert "disagree on 90 images" in table["image by image (seed 42)"][0]

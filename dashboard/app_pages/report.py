@@ -3,9 +3,9 @@
 import pandas as pd
 
 import charts
-from common import follow_runs, go_to_results, show_figure, show_warnings, st, store, worker
+from common import follow_runs, go_to_results, show_figure, show_warnings, st, store, test_labels, worker
 from mnistlab.presets import PRESETS
-from mnistlab.reproduce import compare, reproduction_group, spread_row
+from mnistlab.reproduce import CLAIMS, compare, finding_verdicts, reproduction_group, spread_row
 
 ROW_PX = 35  # st.dataframe's row height
 
@@ -57,6 +57,23 @@ if done:
     show_figure(charts.accuracy_bars([c.preset.name for c in done], [c.ours["accuracy"] for c in done],
                                      [c.preset.report.accuracy for c in done],
                                      title="Our test accuracy, with the report's as diamonds"), key="report_chart")
+
+verdicts = finding_verdicts(list(PRESETS), listing.runs, test_labels())
+if verdicts:
+    st.subheader("Do the report's findings hold up?")
+    st.caption("Each finding against the experiment it compares with, both reproduced over several seeds "
+               "(`python -m mnistlab reproduce --seeds 3`): Welch's t on the seeds' accuracies, and McNemar's test "
+               "on the report's seed image by image. A real difference is p < 0.05.")
+    st.dataframe(pd.DataFrame([{
+        "finding (report)": f"{row['experiment']}: {row['finding']}",
+        "says": f"{CLAIMS[row['claim']]} {row['against']}", "Δ mean (pp)": 100 * row["difference"],
+        "p (seeds)": row["p_value"], "real difference": "yes" if row["real"] else "no",
+        "holds up": "yes" if row["holds"] else "no",
+        "image by image (seed 42)": row["first_seed"]["sentence"] if row["first_seed"] else "—",
+    } for row in verdicts]), hide_index=True, width="stretch", key="report_findings",
+        height=ROW_PX * (len(verdicts) + 1) + 3,
+        column_config={"Δ mean (pp)": st.column_config.NumberColumn(format="%+.2f"),
+                       "p (seeds)": st.column_config.NumberColumn(format="%.3g")})
 
 st.info("**Why MLP 9 fails.** Adam at learning rate 0.2 takes steps two hundred times larger than its default. "
         "On the second batch the loss jumps from about 2.3 to over a thousand: the weights blow up, the ReLU units "
