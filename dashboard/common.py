@@ -108,8 +108,10 @@ def _follow(key: str) -> None:
 
 
 def run_label(run: Run) -> str:
+    """A run as a choice in a box: with its whole id, since a box tells its choices apart by their labels (two runs
+    started in the same second used to read alike, and picking the second chose the first)."""
     accuracy = f" · {run.metrics['accuracy']:.2%}" if run.metrics else ""
-    return f"{run.name}{accuracy} · {run.status} · {run.run_id[:15]}"
+    return f"{run.name}{accuracy} · {run.status} · {run.run_id}"
 
 
 def show_warnings(warnings: list[str]) -> None:

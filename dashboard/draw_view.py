@@ -32,7 +32,7 @@ def drawing_area(runs) -> None:
     run_id = _chosen_model(runs)
     left, right = st.columns([1, 1], gap="large")
     with left:
-        labels = {rid: f"{run.name} · {run.metrics['accuracy']:.2%} · {rid[:15]}" for rid, run in by_id.items()}
+        labels = {rid: f"{run.name} · {run.metrics['accuracy']:.2%} · {rid}" for rid, run in by_id.items()}
         st.selectbox("Model", list(by_id), key="draw_model", format_func=labels.get, on_change=mark_draw_model_chosen)
         canvas, generation, inside_on = _canvas()
     image = canvas.image_data if canvas is not None else None

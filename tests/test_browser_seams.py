@@ -131,7 +131,8 @@ def test_a_typed_value_out_of_range_is_a_layer_error_that_blocks_training(classr
     kernel.fill("30")
     kernel.press("Enter")
     _settle(page)
-    expect(page.get_by_text("Layer 1 (Conv2D): kernel_size must be a whole number from 1 to 28, got 30.")).to_be_visible()
+    expect(page.get_by_text("Layer 1 (Conv2D): kernel_size must be a whole number from 1 to 28, got 30.")).to_be_visible(
+        timeout=30_000)  # the rerun can start after _settle looked, and take seconds beside other tests
     expect(page.get_by_role("button", name="Train", exact=True)).to_be_disabled()
     _shot(page, "seams-build-kernel-30")
 

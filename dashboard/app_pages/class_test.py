@@ -92,7 +92,7 @@ for run in runs:
 
 by_id = {run.run_id: run for run in runs}
 scored = [run.run_id for run in runs if accuracy[run.run_id] is not None]
-labels = {rid: f"{by_id[rid].name} · {accuracy[rid]:.1%} on your drawings · {rid[:15]}" for rid in scored}
+labels = {rid: f"{by_id[rid].name} · {accuracy[rid]:.1%} on your drawings · {rid}" for rid in scored}
 run_id = st.selectbox("Model", scored, key="class_test_model", format_func=labels.get)
 if run_id is None:
     st.stop()

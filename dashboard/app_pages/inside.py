@@ -69,7 +69,7 @@ if st.session_state.get("inside_model") not in by_id:
 
 left, right = st.columns([5, 8], gap="medium")  # the left one holds the 280 px canvas
 with left:
-    labels = {rid: f"{run.name} · {run.metrics['accuracy']:.2%} · {rid[:15]}" for rid, run in by_id.items()}
+    labels = {rid: f"{run.name} · {run.metrics['accuracy']:.2%} · {rid}" for rid, run in by_id.items()}
     run_id = st.selectbox("Model", list(by_id), key="inside_model", format_func=labels.get)
     source = st.radio("Look at", (INSIDE_DRAWING, INSIDE_TEST_IMAGE), key="inside_source", horizontal=True)
     image = drawn_image() if source == INSIDE_DRAWING else test_image()
