@@ -28,17 +28,19 @@ def test_two_seeds_train_at_once_on_two_workers_and_the_train_page_shows_both(cl
             page.set_default_timeout(60_000)
             page.goto(url)
             _settle(page)
-            _set_number(page, "Epochs", 4)
+            _set_number(page, "Epochs", 10)
             page.get_by_text("Train on a slice").click()
             _settle(page)
             _set_number(page, "training images", 6000)
             _set_number(page, "Repeat × N", 2)
             page.get_by_role("button", name="Train", exact=True).click()
 
-            expect(page.get_by_role("button", name="Stop")).to_have_count(2, timeout=120_000)  # two runs in flight
-            progress = page.get_by_text(re.compile(r"epoch \d+/4 · batch [1-9]\d*/\d+"))
-            expect(page.get_by_text(re.compile(r"^Training CNN 4 · seed \d+$"))).to_have_count(2)  # told apart
-            expect(progress).to_have_count(2, timeout=120_000)  # each with its own live progress
+            # two runs in flight, told apart by seed, each with its Stop and its own live progress (ten epochs each:
+            # still both training while we look, however the workers' first imports are staggered)
+            expect(page.get_by_text(re.compile(r"^Training CNN 4 · seed \d+$"))).to_have_count(2, timeout=120_000)
+            expect(page.get_by_role("button", name="Stop")).to_have_count(2)
+            progress = page.get_by_text(re.compile(r"epoch \d+/10 · batch [1-9]\d*/\d+"))
+            expect(progress).to_have_count(2, timeout=60_000)
             page.wait_for_selector(READY)
             _shot(page, "train-cluster-two-at-once")
             expect(page.get_by_text("Training completed.").first).to_be_visible(timeout=300_000)
