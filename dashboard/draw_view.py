@@ -126,7 +126,8 @@ def _save_for_the_class(image, generation: int) -> None:
         st.error(str(err), icon=":material/warning:")
         return
     count = class_set.count()
-    st.session_state["draw_saved"] = f"Saved as a {meant}. The class's set has {count:,} drawing{'' if count == 1 else 's'}."
+    st.session_state["draw_saved"] = (f"Saved as a {meant}. The class's set has {count:,} "
+                                      f"drawing{'' if count == 1 else 's'}.")
     _new_canvas()  # a clean one for the next digit
     st.rerun()
 

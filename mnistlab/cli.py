@@ -305,7 +305,7 @@ def cmd_reproduce(args) -> int:
                       f"(--redo trains again).", file=sys.stderr)
             else:
                 missing.append(experiment)
-    for _ in _trained(store, missing, args, announce=True):  # each run is stored as it ends: a stopped reproduction resumes
+    for _ in _trained(store, missing, args, announce=True):  # each run is stored as it ends: a stop resumes
         pass
     table = markdown_report(compare(store, presets, args.epochs, args.limit))
     if args.seeds > 1:
