@@ -58,7 +58,11 @@ class Cluster:
             if workers < 1:
                 raise ClusterError(f"--workers {workers}: give at least one worker.")
             threads = threads or max(1, (os.cpu_count() or 1) // workers)
-            self._local = _local_cluster(workers)
+            try:
+                self._local = _local_cluster(workers)
+            except Exception as err:  # noqa: BLE001 — processes that cannot start here (memory, limits): one sentence
+                raise ClusterError(f"Could not start {workers} training process(es) on this machine: "
+                                   f"{type(err).__name__}: {err}") from None
             address = self._local.scheduler_address
         self.address = address
         self.client = _connect(address, connect_seconds)
@@ -119,9 +123,6 @@ class ClusterRun:
 
     def stop(self) -> None:
         self._stop.set()
-
-    def done(self) -> bool:
-        return self._finished.is_set()
 
     def wait(self, timeout: float | None = None) -> TrainResult | None:
         self._finished.wait(timeout)
