@@ -28,13 +28,13 @@ from types import SimpleNamespace
 from child import GrowthWatch
 from mnistlab.spec import Experiment, validate
 from mnistlab.store import INTERRUPTED, RunRecorder, RunStore
-from mnistlab.train import BatchEnded, EpochEnded, EvaluationStarted, RunStarted, TrainingObserver, eta_seconds
+from mnistlab.executor import SCHEDULER_ENV  # the name only: Dask itself is imported when a cluster is used
+from mnistlab.train import TrainingObserver, eta_seconds, event_from
 
 TRAINER = Path(__file__).resolve().with_name("trainer_process.py")
 ORIGIN = "dashboard"  # run.json's origin for runs queued here
 WARM_VAR = "MNISTLAB_WARM_TRAINER"  # "0": start the training process at the first run, not with the worker
 RECYCLE_GROWTH = 256 * 2**20  # replace the training process once it has grown this much since its first run
-SCHEDULER_ENV = "MNISTLAB_SCHEDULER"  # as mnistlab.executor's, without importing Dask into every server
 WORKERS_ENV = "MNISTLAB_WORKERS"  # N: a LocalCluster of N training processes started by the server
 CLUSTER_RETRY_SECONDS = 5.0
 
@@ -388,11 +388,4 @@ class _Landed(TrainingObserver):
 
 def _forward(live: LiveRun, kind: str, fields: dict, experiment: Experiment) -> None:
     """Turn an event line back into the event object and hand it to the live run."""
-    if kind == "run_started":
-        live.run_started(RunStarted(experiment=experiment, **fields))
-    elif kind == "batch_ended":
-        live.batch_ended(BatchEnded(**fields))
-    elif kind == "epoch_ended":
-        live.epoch_ended(EpochEnded(**fields))
-    elif kind == "evaluation_started":
-        live.evaluation_started(EvaluationStarted(**fields))
+    getattr(live, kind)(event_from(kind, fields, experiment))

@@ -24,21 +24,18 @@ import os
 import queue
 import threading
 import time
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from pathlib import Path
 
 from .spec import Experiment
-from .train import (BatchEnded, EpochEnded, EvaluationStarted, RunStarted, StopSignal, TrainingObserver,
-                    TrainResult)
+from .store import INTERRUPTED
+from .train import FAILED, StopSignal, TrainingObserver, TrainResult, event_from
 
 SCHEDULER_ENV = "MNISTLAB_SCHEDULER"
 CONNECT_SECONDS = 5.0
 STOP_CHECK_SECONDS = 0.5  # how often a remote run asks whether it was stopped (each ask is a ~2 ms round trip)
-INTERRUPTED = "interrupted"
 _DONE = object()
 _log = logging.getLogger(__name__)
-EVENT_CLASSES = {"run_started": RunStarted, "batch_ended": BatchEnded, "epoch_ended": EpochEnded,
-                 "evaluation_started": EvaluationStarted}
 
 
 class ClusterError(Exception):
@@ -140,14 +137,12 @@ class ClusterRun:
 
     def _event(self, message: dict):
         kind = message["kind"]
-        event_class = EVENT_CLASSES[kind]
-        values = {name: message[name] for name in _field_names(event_class) if name in message}
+        event = event_from(kind, message, self.experiment)
         if kind == "run_started":
-            self.worker = message["environment"].get("worker")
-            return RunStarted(self.experiment, **values)
+            self.worker = event.environment.get("worker")
         if kind in ("batch_ended", "epoch_ended"):
-            self._history["batches" if kind == "batch_ended" else "epochs"].append(values)
-        return event_class(**values)
+            self._history["batches" if kind == "batch_ended" else "epochs"].append(asdict(event))
+        return event
 
     def _tell(self, name: str, event) -> None:
         """Every observer hears the event, even when one of them fails (the run's folder deleted meanwhile)."""
@@ -164,7 +159,7 @@ class ClusterRun:
         except Exception as err:  # noqa: BLE001 — a worker or the scheduler gone, or the task itself failed there
             seconds, epochs = time.perf_counter() - self._started, self._history["epochs"]
             if not _lost(err):
-                return TrainResult("failed", None, self._history, None, seconds,
+                return TrainResult(FAILED, None, self._history, None, seconds,
                                    message=f"Training failed on the Dask worker: {type(err).__name__}: {err}")
             return TrainResult(INTERRUPTED, None, self._history, None, seconds,
                                message=f"The Dask worker training this run stopped ({type(err).__name__}); the run "
@@ -186,11 +181,6 @@ def _lost(err: Exception) -> bool:
     from distributed.scheduler import KilledWorker
 
     return isinstance(err, (KilledWorker, CancelledError, CommClosedError, OSError, TimeoutError))
-
-
-def _field_names(event_class) -> list[str]:
-    """The event's own fields (Dask adds its own keys to a logged event, such as the worker's address)."""
-    return [f.name for f in fields(event_class) if f.name != "experiment"]
 
 
 class ModelFile:
@@ -226,7 +216,7 @@ def remote_training(experiment: dict, run_id: str, topic: str, stop_name: str, t
         result = train(Experiment.from_dict(experiment), [sender], stop=_RemoteStop(Event(stop_name)),
                        data=load_mnist_float(), batch_every=batch_every)
     except Exception as err:  # a failed run is a result like any other (no MNIST here, no TensorFlow): it is stored
-        return {"status": "failed", "message": f"Training failed: {type(err).__name__}: {err}",
+        return {"status": FAILED, "message": f"Training failed: {type(err).__name__}: {err}",
                 "history": {"epochs": [], "batches": []}, "metrics": None, "predictions": None, "model": None,
                 "seconds": 0.0, "epochs_run": 0.0}
     model = None

@@ -79,6 +79,18 @@ class TrainResult:
     predictions: np.ndarray | None = None  # the predicted digit per test image (uint8), for comparing runs
 
 
+EVENT_CLASSES = {"run_started": RunStarted, "batch_ended": BatchEnded, "epoch_ended": EpochEnded,
+                 "evaluation_started": EvaluationStarted}
+
+
+def event_from(kind: str, values: dict, experiment: Experiment):
+    """An event sent as plain values (a pipe's JSON line, a Dask worker's logged event) back as its object. Keys
+    that are not the event's are left out: Dask adds its own, such as the worker's address."""
+    event_class = EVENT_CLASSES[kind]
+    known = {name: values[name] for name in event_class.__dataclass_fields__ if name in values and name != "experiment"}
+    return event_class(experiment, **known) if event_class is RunStarted else event_class(**known)
+
+
 class TrainingObserver:
     """No-op defaults: override what you need."""
 
