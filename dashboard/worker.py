@@ -288,10 +288,14 @@ class TrainingWorker:
                 time.sleep(CLUSTER_RETRY_SECONDS)  # the run stays in line; the Train page says why
             if item.cancelled:
                 continue
-            slots = max(1, cluster.workers)  # asked of the scheduler outside the lock the pages read through
-            with self._slots:
-                self._slots.wait_for(lambda: len(self._flying) < slots)
-                if item.cancelled:
+            while True:  # workers are counted afresh each second: one still starting, or a lab machine joining, counts
+                slots = max(1, cluster.workers)  # asked of the scheduler outside the lock the pages read through
+                with self._slots:
+                    if item.cancelled or len(self._flying) < slots:
+                        break
+                    self._slots.wait(1.0)
+            with self._lock:
+                if item.cancelled:  # taken out of line while it waited (stop() removed it from _pending)
                     continue
                 live = LiveRun(item.run_id, item.experiment)
                 self._pending.remove(item)
