@@ -7,8 +7,11 @@ only unanswered drawing in three runs came with it."""
 
 from __future__ import annotations
 
+import base64
+import io
 import secrets
 
+import numpy as np
 import pandas as pd
 
 import charts
@@ -45,8 +48,7 @@ def drawing_area(runs) -> None:
     with left:
         _save_for_the_class(image, generation)
     st.subheader("What the model sees")
-    for col, picture, caption in zip(st.columns(4), step_pictures(steps), STEP_CAPTIONS):
-        col.image(picture, caption=caption, width=max(1, picture.shape[1]))  # its own size: no browser rescaling
+    st.image([png_data_uri(picture) for picture in step_pictures(steps)], caption=list(STEP_CAPTIONS))
     st.subheader("Every model's answer")
     _answers_table(runs[:MAX_MODELS_IN_TABLE], steps)
     if inside_on:  # off by default: a class drawing at once pays only for the readings
@@ -148,6 +150,18 @@ def _answers_table(table, steps) -> None:
                  column_config={"confidence": st.column_config.ProgressColumn("confidence", min_value=0, max_value=1,
                                                                               format="percent"),
                                 "test accuracy": st.column_config.NumberColumn(format="%.4f")})
+
+
+def png_data_uri(picture: np.ndarray, gap: int = 16) -> str:
+    """A picture as an inline PNG, followed by `gap` white pixels so the steps do not touch. Inline, a stroke's four
+    steps are one element and no media files: as arrays they were four, each a file the browser fetched back from
+    the server (6 ms of the server's CPU per stroke, docs/benchmarks.md). Shown at the PNG's own size: no
+    rescaling in the browser."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.pad(picture, ((0, 0), (0, gap)), constant_values=255)).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _inside(run, steps) -> None:

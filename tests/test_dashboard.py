@@ -272,6 +272,22 @@ def test_draw_predicts_an_injected_drawing(home_with_run):
     assert f"I read a **{label}**" in _texts(at)
     answers = _frame(at, "prediction")
     assert list(answers["prediction"]) == [label]
+    _shows_the_steps_pixel_for_pixel(at, canvas)
+
+
+def _shows_the_steps_pixel_for_pixel(at: AppTest, canvas) -> None:
+    """What the model sees: one element of four inline pictures (no media files to fetch), each the step's picture
+    exactly, then a white gap."""
+    from draw_view import STEP_CAPTIONS
+    from mnistlab.preprocess import preprocess_steps, step_pictures
+
+    (steps_shown,) = at.image
+    assert steps_shown.captions == list(STEP_CAPTIONS)
+    for url, picture in zip(steps_shown.value, step_pictures(preprocess_steps(canvas)), strict=True):
+        assert url.startswith("data:image/png;base64,")
+        pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
+        assert np.array_equal(pixels[:, :picture.shape[1]], picture)
+        assert pixels.shape[1] > picture.shape[1] and (pixels[:, picture.shape[1]:] == 255).all()
 
 
 def test_draw_single_dot_gets_no_prediction(home_with_run):
