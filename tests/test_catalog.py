@@ -5,6 +5,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 
 import mnistlab.catalog
 from mnistlab.store import RunStore, write_json
@@ -66,6 +67,32 @@ def test_a_lost_or_damaged_catalog_is_rebuilt_from_the_folders():
     catalog.write_bytes(b"not a database" * 100)
     assert _names(RunStore()) == ids
     assert list(store.home.glob("catalog.sqlite.broken-*")), "the damaged catalog is set aside, not deleted"
+
+
+def test_a_new_thread_opens_a_set_up_catalog_without_the_schema_script(monkeypatch):
+    """Each Streamlit script run is a new thread with a connection of its own: opening a catalog already set up is a
+    read of its version, while one of another schema is still set aside and rebuilt."""
+    store = RunStore()
+    ids = {_finished_run(store, name): name for name in "AB"}
+    statements = []
+
+    def traced(*args, **kwargs):
+        db = real_connect(*args, **kwargs)
+        db.set_trace_callback(statements.append)
+        return db
+
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(mnistlab.catalog.sqlite3, "connect", traced)
+    thread = threading.Thread(target=lambda: statements.append(_names(store)))
+    thread.start()
+    thread.join()
+    assert statements[-1] == ids
+    assert not [sql for sql in statements[:-1] if "CREATE" in sql or "user_version=" in sql.replace(" ", "")]
+    mnistlab.catalog.Catalog._open.clear()
+    with sqlite3.connect(store.home / "catalog.sqlite") as db:
+        db.execute(f"PRAGMA user_version={mnistlab.catalog.SCHEMA_VERSION + 1}")
+    assert _names(RunStore()) == ids
+    assert list(store.home.glob("catalog.sqlite.broken-*")), "another schema's catalog is set aside"
 
 
 def test_a_store_that_cannot_be_written_is_still_listed(tmp_path):
