@@ -238,12 +238,12 @@ def _open(path) -> sqlite3.Connection:
         if path != ":memory:":
             db.execute("PRAGMA synchronous=NORMAL")  # WAL stays consistent on a crash; the folders are the truth
         found = db.execute("PRAGMA user_version").fetchone()[0]
-        if found == SCHEMA_VERSION and path != ":memory:":
+        if found == SCHEMA_VERSION:  # set up already, by this process or another (never a new database in memory)
             return db
+        if found != 0:
+            raise sqlite3.DatabaseError(f"catalog schema {found}, expected {SCHEMA_VERSION}")
         if path != ":memory:":
             db.execute("PRAGMA journal_mode=WAL")
-        if found not in (0, SCHEMA_VERSION):
-            raise sqlite3.DatabaseError(f"catalog schema {found}, expected {SCHEMA_VERSION}")
         db.executescript(_SCHEMA)
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         return db
