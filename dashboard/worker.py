@@ -5,10 +5,10 @@ cores: parallel training would only slow both), to a warm child process that tra
 (`trainer_process.py`) — or, with a Dask scheduler (MNISTLAB_SCHEDULER), to the cluster, as many
 at once as it has workers (`mnistlab.executor`; the store is still written here). TensorFlow
 keeps a few megabytes per model it ever built for the life of a process; training in a child
-keeps that out of the server, and the worker replaces the child once it has grown by RECYCLE_GROWTH since its first run (which itself takes
-about 250 MiB of one-off allocations). The child's events feed `LiveRun`,
-a plain object guarded by a lock that pages copy from when they poll. Nothing here calls
-Streamlit.
+keeps that out of the server, and the worker replaces the child once it has grown by
+RECYCLE_GROWTH since its first run (which itself takes about 250 MiB of one-off allocations).
+The child's events feed `LiveRun`, a plain object guarded by a lock that pages copy from when
+they poll. Nothing here calls Streamlit.
 """
 
 from __future__ import annotations
