@@ -114,6 +114,11 @@ def run_label(run: Run) -> str:
     return f"{run.name}{accuracy} · {run.status} · {run.run_id}"
 
 
+def model_label(run: Run) -> str:
+    """A trained model as a choice in a box (Draw, Inside): its test accuracy and, as in run_label, its whole id."""
+    return f"{run.name} · {run.metrics['accuracy']:.2%} · {run.run_id}"
+
+
 def show_warnings(warnings: list[str]) -> None:
     for warning in warnings:
         st.warning(md(warning), icon=":material/warning:")  # folder names are anyone's text

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 import charts
 from callbacks import mark_draw_model_chosen
-from common import look_inside, predictor, show_figure, st, store
+from common import look_inside, model_label, predictor, show_figure, st, store
 from inside_view import show_inside
 from mnistlab.drawings import DrawingError, Drawings
 from mnistlab.preprocess import preprocess_steps, step_pictures
@@ -35,7 +35,7 @@ def drawing_area(runs) -> None:
     run_id = _chosen_model(runs)
     left, right = st.columns([1, 1], gap="large")
     with left:
-        labels = {rid: f"{run.name} · {run.metrics['accuracy']:.2%} · {rid}" for rid, run in by_id.items()}
+        labels = {rid: model_label(run) for rid, run in by_id.items()}  # text only: a widget keeps its format_func
         st.selectbox("Model", list(by_id), key="draw_model", format_func=labels.get, on_change=mark_draw_model_chosen)
         canvas, generation, inside_on = _canvas()
     image = canvas.image_data if canvas is not None else None

@@ -5,7 +5,7 @@ which pixels decided, and for a linear network its ten templates. Reached from D
 import numpy as np
 
 import charts
-from common import INSIDE_DRAWING, INSIDE_TEST_IMAGE, predictor, show_figure, st, store, test_set
+from common import INSIDE_DRAWING, INSIDE_TEST_IMAGE, model_label, predictor, show_figure, st, store, test_set
 from inside_view import show_inside
 from mnistlab.preprocess import preprocess_steps
 from mnistlab.store import StoreError
@@ -69,7 +69,7 @@ if st.session_state.get("inside_model") not in by_id:
 
 left, right = st.columns([5, 8], gap="medium")  # the left one holds the 280 px canvas
 with left:
-    labels = {rid: f"{run.name} · {run.metrics['accuracy']:.2%} · {rid}" for rid, run in by_id.items()}
+    labels = {rid: model_label(run) for rid, run in by_id.items()}  # text only: a widget keeps its format_func
     run_id = st.selectbox("Model", list(by_id), key="inside_model", format_func=labels.get)
     source = st.radio("Look at", (INSIDE_DRAWING, INSIDE_TEST_IMAGE), key="inside_source", horizontal=True)
     image = drawn_image() if source == INSIDE_DRAWING else test_image()
