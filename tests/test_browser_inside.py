@@ -11,9 +11,12 @@ from test_browser import _shot
 from test_browser_seams import _page, _settle, browser  # noqa: F401  (a fixture)
 
 # The first hidden layer's tiled channels as the browser holds them (Plotly's decoded z), as JSON (gaps: null):
-# the first chart whose title is a Conv2D layer's.
-FIRST_MAP = ("() => JSON.stringify(Array.from([...document.querySelectorAll('.js-plotly-plot')].find(gd => "
-             "(gd.layout.title.text || '').includes('Conv2D ·'))._fullData[0].z, row => Array.from(row)))")
+# the first chart whose title is a Conv2D layer's; null until Plotly has drawn it (a moment after Streamlit puts the
+# chart's element on the page, so `_first_map` waits for it).
+FIRST_CHART = ("[...document.querySelectorAll('.js-plotly-plot')].find(gd => gd.layout && gd._fullData && "
+               "(gd.layout.title.text || '').includes('Conv2D ·'))")
+FIRST_MAP = (f"() => {{ const gd = {FIRST_CHART}; "
+             "return gd ? JSON.stringify(Array.from(gd._fullData[0].z, row => Array.from(row))) : null; }")
 
 
 def _stroke(page, points):
@@ -29,15 +32,19 @@ def _as_array(text: str) -> np.ndarray:
     return np.array(json.loads(text), dtype=float)  # null → NaN
 
 
+def _first_map(page) -> str:
+    return page.wait_for_function(FIRST_MAP, timeout=30_000).json_value()
+
+
 def _redrawn_by(page, points) -> int:
     """How many of the first layer's values a stroke changed (waiting until the browser shows the new ones)."""
-    shown = page.evaluate(FIRST_MAP)
+    shown = _first_map(page)
     before = _as_array(shown)
     assert before.shape == (4 * 27 - 1,) * 2 and np.nanmax(before) > 0  # 16 channels of 26×26, 4 × 4 tiles
     _stroke(page, points)
-    page.wait_for_function(f"old => ({FIRST_MAP})() !== old", arg=shown, timeout=30_000)
+    page.wait_for_function(f"old => ![null, old].includes(({FIRST_MAP})())", arg=shown, timeout=30_000)
     _settle(page)
-    after = _as_array(page.evaluate(FIRST_MAP))
+    after = _as_array(_first_map(page))
     ink = ~np.isnan(before)
     assert np.array_equal(ink, ~np.isnan(after))
     return int((np.abs(after[ink] - before[ink]) > 1e-3).sum())
