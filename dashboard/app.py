@@ -3,6 +3,7 @@
 import streamlit as st
 
 import common  # noqa: F401  (puts the repo root on sys.path)
+from callbacks import keep_projector_mode
 
 # An emoji icon: a material one here makes every browser fetch it from Google's font servers (classrooms are offline).
 st.set_page_config(page_title="MNIST Lab", page_icon="✏️", layout="wide")
@@ -19,6 +20,10 @@ pages = [
 ]
 common.worker()  # the training worker starts with the server's first page, warming its training process
 navigation = st.navigation(pages)
-st.sidebar.toggle("Projector mode", key="projector",  # drawn on every page, so it is kept all session
+# Projector mode lives in "projector", not in the switch's own state: Streamlit drops every widget's state when a
+# page opens another with st.switch_page (Draw's "Open on the Inside page"), and the switch would stay on while
+# the charts went back to normal size.
+st.session_state["projector_switch"] = st.session_state.setdefault("projector", False)
+st.sidebar.toggle("Projector mode", key="projector_switch", on_change=keep_projector_mode,
                   help="larger chart text and a high-contrast palette, for the back of a classroom")
 navigation.run()

@@ -49,3 +49,8 @@ def remember_compare_selection() -> None:
     table_key, ids = st.session_state["compare_table_now"]
     rows = st.session_state[table_key].selection.rows
     st.session_state["compare_selected"] = [ids[row] for row in rows if 0 <= row < len(ids)]
+
+
+def keep_projector_mode() -> None:
+    """The sidebar's switch: projector mode is kept under a key of its own, which page changes leave alone."""
+    st.session_state["projector"] = st.session_state["projector_switch"]

@@ -8,7 +8,7 @@ import numpy as np
 
 from launch import start_server, stop_server
 from test_browser import _shot
-from test_browser_seams import _page, _settle, browser  # noqa: F401  (a fixture)
+from test_browser_seams import _page, _settle, assert_projector_sized, browser  # noqa: F401  (a fixture)
 
 # The first hidden layer's tiled channels as the browser holds them (Plotly's decoded z), as JSON (gaps: null):
 # the first chart whose title is a Conv2D layer's; null until Plotly has drawn it (a moment after Streamlit puts the
@@ -74,5 +74,36 @@ def test_a_drawing_looked_into_and_every_stroke_redraws_the_layers(browser, trai
 
         page.get_by_role("button", name="Clear").click()
         page.get_by_text("Draw a digit on the canvas").first.wait_for()
+    finally:
+        stop_server(process)
+
+
+def test_projector_mode_stays_on_when_a_drawing_opens_on_the_inside_page(browser, trained_store, store_home):  # noqa: F811
+    """Turned on at Draw, projector mode holds for the Inside page the drawing is opened on: its switch and its
+    charts (st.switch_page, not a sidebar link, takes the student there)."""
+    import shutil
+
+    from playwright.sync_api import expect
+
+    home, _ = trained_store
+    shutil.copytree(home, store_home)
+    process, url = start_server(store_home)
+    try:
+        page = _page(browser, url, "draw")
+        page.get_by_text("Projector mode").click()
+        _settle(page)
+        _stroke(page, [(60, 60), (220, 60), (130, 240)])
+        page.get_by_text(re.compile(r"I read a \d")).first.wait_for()
+        _settle(page)
+        assert_projector_sized(page)
+        page.get_by_role("button", name="Open on the Inside page").click()
+        page.wait_for_url(re.compile(r"/inside$"))
+        page.get_by_text(re.compile(r"It reads a \d")).first.wait_for()
+        _settle(page)
+        _first_map(page)  # the layers drawn
+        expect(page.get_by_role("switch", name="Projector mode")).to_be_checked()
+        assert page.locator(".js-plotly-plot .gtitle").count() >= 3
+        assert_projector_sized(page)
+        _shot(page, "inside-projector")
     finally:
         stop_server(process)

@@ -245,16 +245,21 @@ def test_every_page_has_its_address_and_a_projector_mode_at_1280_by_720(classroo
             expect(page.locator(".js-plotly-plot .xtick text").first).to_be_visible()
         _shot(page, f"projector-{link.lower()}")
         page.screenshot(path=str(_artifacts() / f"projector-{link.lower()}-viewport.png"))
-        sizes = page.locator(".js-plotly-plot .xtick text, .js-plotly-plot .gtitle").evaluate_all(
-            "nodes => nodes.map(n => [n.getAttribute('class'), parseFloat(getComputedStyle(n).fontSize)])")
-        for kind, size in sizes:
-            assert size >= (24 if kind == "gtitle" else 18), (link, kind, size)
+        assert_projector_sized(page)
         if link == "Results":
             matrix = page.locator(".js-plotly-plot", has=page.locator("text=predicted digit")).first
             matrix.scroll_into_view_if_needed()
             box = matrix.bounding_box()
             assert box["height"] <= 720 and box["x"] + box["width"] <= 1280, box
             page.screenshot(path=str(_artifacts() / "projector-results-matrix-viewport.png"))
+
+
+def assert_projector_sized(page) -> None:
+    """Every chart on the page in projector mode's type: tick labels ≥ 18 px, titles ≥ 24 px."""
+    sizes = page.locator(".js-plotly-plot .xtick text, .js-plotly-plot .gtitle").evaluate_all(
+        "nodes => nodes.map(n => [n.getAttribute('class'), parseFloat(getComputedStyle(n).fontSize)])")
+    for kind, size in sizes:
+        assert size >= (24 if kind == "gtitle" else 18), (page.url, kind, size)
 
 
 def _artifacts():
