@@ -67,10 +67,11 @@ by_id = {run.run_id: run for run in runs}
 if st.session_state.get("inside_model") not in by_id:
     st.session_state["inside_model"] = runs[0].run_id
 
+labels = {rid: model_label(run) for rid, run in by_id.items()}  # text only: a widget keeps its format_func
+# Above the columns: the canvas's column is too narrow for a label that ends in the whole run id
+run_id = st.selectbox("Model", list(by_id), key="inside_model", format_func=labels.get, width=640)
 left, right = st.columns([5, 8], gap="medium")  # the left one holds the 280 px canvas
 with left:
-    labels = {rid: model_label(run) for rid, run in by_id.items()}  # text only: a widget keeps its format_func
-    run_id = st.selectbox("Model", list(by_id), key="inside_model", format_func=labels.get)
     source = st.radio("Look at", (INSIDE_DRAWING, INSIDE_TEST_IMAGE), key="inside_source", horizontal=True)
     image = drawn_image() if source == INSIDE_DRAWING else test_image()
 
