@@ -1,9 +1,9 @@
 """Draw's drawing area: the canvas, the readings, what the model sees and every model's answer.
 
-Kept out of the page file: Streamlit keeps a widget's callback for as long as the session lives, and a function
-defined in a page holds on to that page's variables (see callbacks.py). Not a fragment: a stroke's rerun costs
-the server about the same with one (0.037 against 0.040 CPU-s, docs/benchmarks.md), and the class benchmark's
-only unanswered drawing in three runs came with it."""
+A fragment: a stroke reruns this area, not the app's navigation, sidebar and title. Kept out of the page file:
+Streamlit keeps a widget's callback, and a fragment's function, for as long as the session lives, and a function
+defined in a page holds on to that page's variables (see callbacks.py); the fragment takes no arguments for the
+same reason, and reads the models offered itself."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import io
 import secrets
 
 import numpy as np
-import pyarrow as pa
 
 import charts
+import readings
 from callbacks import mark_draw_model_chosen
 from common import look_inside, model_label, predictor, show_figure, st, store
 from inside_view import show_inside
@@ -23,14 +23,23 @@ from mnistlab.preprocess import preprocess_steps, step_pictures
 from mnistlab.store import StoreError
 
 DIGITS = [str(digit) for digit in range(10)]
+MODELS_OFFERED = {"best": 40, "newest": 10}  # a rerun's store cost stays the same with 10 or 10,000 runs
 MAX_MODELS_IN_TABLE = 8  # with the chosen model, nine models: every model a rerun asks stays loaded (CAPACITY)
 STEP_CAPTIONS = ("your drawing (½ size)", "cropped to the ink (½ size)", "longer side scaled to 20 px (×5)",
                  "centred in 28×28: the input (×5)")
 
 
-def drawing_area(runs) -> None:
-    """`runs`: the models offered, most accurate first (read afresh at every stroke: a model trained meanwhile
-    is offered at the next one)."""
+def offered_models():
+    """The models Draw offers, most accurate first."""
+    return store().model_runs(**MODELS_OFFERED)
+
+
+@st.fragment
+def drawing_area() -> None:
+    """Read afresh at every stroke: a model trained meanwhile is offered at the next one."""
+    runs = offered_models()
+    if not runs:  # every model deleted since the page was drawn
+        st.rerun(scope="app")
     by_id = {run.run_id: run for run in runs}
     run_id = _chosen_model(runs)
     left, right = st.columns([1, 1], gap="large")
@@ -41,16 +50,15 @@ def drawing_area(runs) -> None:
     image = canvas.image_data if canvas is not None else None
     steps = preprocess_steps(image) if image is not None else None
     prediction = _reading(by_id[run_id], steps, runs)
+    projector = bool(st.session_state.get("projector"))
     with right:
-        _show_reading(prediction, run_id, steps, canvas)
+        _show_reading(prediction, run_id, steps, canvas, projector)
     if prediction is None:
         return
     with left:
         _save_for_the_class(image, generation)
-    st.subheader("What the model sees")
-    st.image([png_data_uri(picture) for picture in step_pictures(steps)], caption=list(STEP_CAPTIONS))
-    st.subheader("Every model's answer")
-    _answers_table(runs[:MAX_MODELS_IN_TABLE], steps)
+    st.html(readings.steps_and_answers([png_data_uri(picture) for picture in step_pictures(steps)],
+                                       list(STEP_CAPTIONS), _answers(runs[:MAX_MODELS_IN_TABLE], steps), projector))
     if inside_on:  # off by default: a class drawing at once pays only for the readings
         _inside(by_id[run_id], steps)
 
@@ -103,14 +111,14 @@ def _reading(run, steps, runs):
     return prediction
 
 
-def _show_reading(prediction, run_id: str, steps, canvas) -> None:
+def _show_reading(prediction, run_id: str, steps, canvas, projector: bool) -> None:
     if prediction is None:
         st.subheader("Draw a digit on the canvas")
         st.write("The prediction appears here as soon as there is a digit to read "
                  "(a blank canvas or a single dot has none).")
         return
     st.subheader(f"I read a **{prediction.digit}** ({prediction.confidence:.0%} sure)")
-    show_figure(charts.probability_bars(prediction.probabilities), key="draw_probs")
+    st.html(readings.probability_bars(prediction.probabilities, projector))
     if st.button("Open on the Inside page", key="draw_inside", icon=":material/visibility:"):
         look_inside(run_id, drawing=steps.centred, strokes=canvas.json_data)
 
@@ -134,7 +142,8 @@ def _save_for_the_class(image, generation: int) -> None:
     st.rerun()
 
 
-def _answers_table(table, steps) -> None:
+def _answers(table, steps) -> list[readings.Answer]:
+    """Every model's answer for the drawing; a model that cannot answer says why in its row."""
     try:
         answers = predictor().answers(table, steps)  # one request for the whole table, after the chosen model's
     except StoreError as err:
@@ -143,25 +152,20 @@ def _answers_table(table, steps) -> None:
     for other in table:
         guess = answers[other.run_id]
         failed = isinstance(guess, StoreError)
-        rows.append({"model": other.name, "run": other.run_id, "prediction": None if failed else guess.digit,
-                     "confidence": None if failed else guess.confidence,
-                     "test accuracy": other.metrics["accuracy"], "note": str(guess) if failed else ""})
-    # An Arrow table as it is sent: pandas would take 0.6 ms a stroke to make one from the rows
-    st.dataframe(pa.Table.from_pylist(rows), hide_index=True, width="stretch", key="draw_table", placeholder="—",
-                 column_config={"confidence": st.column_config.ProgressColumn("confidence", min_value=0, max_value=1,
-                                                                              format="percent"),
-                                "test accuracy": st.column_config.NumberColumn(format="%.4f")})
+        rows.append(readings.Answer(other.name, other.run_id, None if failed else guess.digit,
+                                    None if failed else guess.confidence, other.metrics["accuracy"],
+                                    str(guess) if failed else ""))
+    return rows
 
 
-def png_data_uri(picture: np.ndarray, gap: int = 16) -> str:
-    """A picture as an inline PNG, followed by `gap` white pixels so the steps do not touch. Inline, a stroke's four
-    steps are one element and no media files: as arrays they were four, each a file the browser fetched back from
-    the server (6 ms of the server's CPU per stroke, docs/benchmarks.md). Shown at the PNG's own size: no
-    rescaling in the browser."""
+def png_data_uri(picture: np.ndarray) -> str:
+    """A picture as an inline PNG, shown at its own size (no rescaling in the browser). Inline, a stroke's four
+    steps are no media files: as arrays they were four, each a file the browser fetched back from the server
+    (6 ms of the server's CPU per stroke, docs/benchmarks.md)."""
     from PIL import Image
 
     buffer = io.BytesIO()
-    Image.fromarray(np.pad(picture, ((0, 0), (0, gap)), constant_values=255)).save(buffer, format="PNG")
+    Image.fromarray(picture).save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 

@@ -3,6 +3,7 @@
 import base64
 import gc
 import io
+import re
 import shutil
 import time
 
@@ -270,24 +271,23 @@ def test_draw_predicts_an_injected_drawing(home_with_run):
     at.run()
     _no_exceptions(at)
     assert f"I read a **{label}**" in _texts(at)
-    answers = _frame(at, "prediction")
-    assert list(answers["prediction"]) == [label]
-    _shows_the_steps_pixel_for_pixel(at, canvas)
+    bars, steps_and_answers = (html.value for html in at.html)
+    assert "How sure is the model?" in bars and bars.count('class="mnl-bar"') == 10
+    (row,) = re.findall(r"<tbody>(.*)</tbody>", steps_and_answers)  # the one model's answer
+    assert f'<td class="num">{label}</td>' in row and home_with_run in row
+    _shows_the_steps_pixel_for_pixel(steps_and_answers, canvas)
 
 
-def _shows_the_steps_pixel_for_pixel(at: AppTest, canvas) -> None:
-    """What the model sees: one element of four inline pictures (no media files to fetch), each the step's picture
-    exactly, then a white gap."""
+def _shows_the_steps_pixel_for_pixel(html: str, canvas) -> None:
+    """What the model sees: four inline pictures (no media files to fetch), each the step's picture exactly, each
+    with its caption."""
     from draw_view import STEP_CAPTIONS
     from mnistlab.preprocess import preprocess_steps, step_pictures
 
-    (steps_shown,) = at.image
-    assert steps_shown.captions == list(STEP_CAPTIONS)
-    for url, picture in zip(steps_shown.value, step_pictures(preprocess_steps(canvas)), strict=True):
-        assert url.startswith("data:image/png;base64,")
-        pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
-        assert np.array_equal(pixels[:, :picture.shape[1]], picture)
-        assert pixels.shape[1] > picture.shape[1] and (pixels[:, picture.shape[1]:] == 255).all()
+    shown = re.findall(r'<figure><img src="data:image/png;base64,([^"]+)"[^>]*><figcaption>([^<]*)</figcaption>', html)
+    assert [caption for _, caption in shown] == list(STEP_CAPTIONS)
+    for (encoded, _), picture in zip(shown, step_pictures(preprocess_steps(canvas)), strict=True):
+        assert np.array_equal(np.asarray(Image.open(io.BytesIO(base64.b64decode(encoded)))), picture)
 
 
 def test_draw_single_dot_gets_no_prediction(home_with_run):
@@ -511,12 +511,12 @@ def test_draw_shows_the_inside_view_only_when_asked(home_with_run):
     at.switch_page("app_pages/draw.py").run()
     at.session_state["draw_canvas_0"] = _canvas_state(canvas)
     at.run()
-    assert "Layer by layer" not in _texts(at) and len(at.get("plotly_chart")) == 1  # the probabilities only
+    assert "Layer by layer" not in _texts(at) and len(at.get("plotly_chart")) == 0  # the readings are HTML
     at.toggle(key="draw_inside_on").set_value(True).run()
     _no_exceptions(at)
     assert "Layer by layer" in _texts(at) and "What the first layer looks for" in _texts(at)
     titles = [t.split("<br>")[0] for t in _chart_titles(at)]
-    assert titles[:2] == ["How sure is the model?", "Which pixels decided"] and "First Conv2D's filters" in titles
+    assert titles[0] == "Which pixels decided" and "First Conv2D's filters" in titles
     at.button(key="draw_clear").click().run()
     assert at.toggle(key="draw_inside_on").value and "Layer by layer" not in _texts(at)
 

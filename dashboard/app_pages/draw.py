@@ -1,13 +1,11 @@
 """Draw: a digit on a canvas, each preprocessing step, and every model's prediction."""
 
-from common import md, st, store, worker
-from draw_view import drawing_area
+from common import md, st, worker
+from draw_view import drawing_area, offered_models
 from mnistlab.presets import QUICK_CNN
 
-MODELS_OFFERED = {"best": 40, "newest": 10}  # a rerun's store cost stays the same with 10 or 10,000 runs
-
 st.title("Draw a digit")
-runs = store().model_runs(**MODELS_OFFERED)  # most accurate first
+runs = offered_models()
 training = worker()
 
 if not runs:
@@ -31,4 +29,4 @@ if not runs:
     quick_training()
     st.stop()
 
-drawing_area(runs)
+drawing_area()
