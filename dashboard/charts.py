@@ -168,20 +168,6 @@ def clicked_cell(event) -> tuple[int, int] | None:
         return None
 
 
-def probability_bars(probabilities, title: str = "How sure is the model?") -> go.Figure:
-    """Built in one go (one validation pass, 1 ms instead of 8: the Draw page draws it on every stroke)."""
-    values = [float(p) for p in probabilities]
-    best = max(range(10), key=values.__getitem__)
-    colours = ["#2ca02c" if d == best else "#9ecae1" for d in range(10)]
-    bars = dict(type="bar", x=DIGITS, y=values, marker=dict(color=colours), text=[f"{v:.0%}" for v in values],
-                textposition="outside", hovertemplate="digit %{x}: %{y:.2%}<extra></extra>")
-    layout = dict(_base_layout(title, height=360), hovermode="closest", showlegend=False,
-                  xaxis=dict(title=dict(text="digit"), type="category", tickmode="array", tickvals=DIGITS,
-                             tickangle=0),  # all ten, upright, even in a narrow column
-                  yaxis=dict(title=dict(text="probability"), range=[0, 1.12], tickformat=".0%"))
-    return go.Figure(data=[bars], layout=layout)
-
-
 def compare_curves(histories: dict[str, list[dict]], key: str = "val_accuracy",
                    title: str = "Validation accuracy per epoch") -> go.Figure:
     """One line per run; epochs on whole-number ticks, an accuracy axis never past 1."""

@@ -1,8 +1,9 @@
-"""Draw's readings as HTML: how sure the model is of each digit, what the model sees, and every model's answer.
+"""A drawing's readings as HTML: how sure the model is of each digit (Draw and Inside), what the model sees, and
+every model's answer (Draw).
 
-Redrawn at every stroke of every student, so they are plain HTML for `st.html`, not Plotly charts and a data grid:
-one small element the browser lays out, where the chart and the table were four elements to build, serialise
-and render (a stroke cost the server a quarter more and the student's browser two thirds more, docs/benchmarks.md).
+Redrawn at every stroke of every student, so they are plain HTML for `st.html`, not a Plotly chart, an image element
+and a data grid under headings: as those, a stroke cost the server 31% more CPU and the student's browser 45% more
+(docs/benchmarks.md, fourth session).
 Pure functions, strings in and out. A run's name and a model's error are anyone's text: escaped, shown as typed.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-BEST, OTHERS = "#2ca02c", "#9ecae1"  # as charts.probability_bars: the digit read in green
+BEST, OTHERS = "#2ca02c", "#9ecae1"  # the digit read in green, as it was in the Plotly chart these replace
 BAR_HEIGHT = 180  # px, a probability of 1
 
 
@@ -33,9 +34,9 @@ def _style(projector: bool) -> str:
             ".mnl-read h4{font-size:1.15em;font-weight:600;margin:0 0 .4em;padding:0}"
             ".mnl-read h3{font-size:1.5rem;font-weight:600;margin:.6em 0 .5em;padding:0}"
             ".mnl-bars{display:flex;align-items:flex-end;gap:.35em;margin-bottom:.2em}"
-            ".mnl-bar{display:flex;flex-direction:column;align-items:center;flex:1;max-width:3.2em}"
+            ".mnl-bar{display:flex;flex-direction:column;align-items:center;flex:1;min-width:0;max-width:3.2em}"
             ".mnl-bar div{width:100%;border-radius:2px 2px 0 0}"
-            ".mnl-bar b{font-weight:600}.mnl-bar small{font-size:.85em;color:#555}"
+            ".mnl-bar b{font-weight:600}.mnl-bar small{font-size:.85em;color:#555;white-space:nowrap}"
             ".mnl-steps{display:flex;flex-wrap:wrap;gap:1.2em;margin-bottom:1em}"
             ".mnl-steps figure{margin:0}.mnl-steps figcaption{font-size:.85em;color:#555;max-width:9em}"
             ".mnl-answers{border-collapse:collapse;width:100%}"

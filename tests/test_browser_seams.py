@@ -255,11 +255,17 @@ def test_every_page_has_its_address_and_a_projector_mode_at_1280_by_720(classroo
 
 
 def assert_projector_sized(page) -> None:
-    """Every chart on the page in projector mode's type: tick labels ≥ 18 px, titles ≥ 24 px."""
+    """Every chart on the page in projector mode's type: tick labels ≥ 18 px, titles ≥ 24 px; the readings' text
+    (Draw's and Inside's HTML) ≥ 18 px, each set of ten bars whole within its column."""
     sizes = page.locator(".js-plotly-plot .xtick text, .js-plotly-plot .gtitle").evaluate_all(
         "nodes => nodes.map(n => [n.getAttribute('class'), parseFloat(getComputedStyle(n).fontSize)])")
+    sizes += page.locator(".mnl-read").evaluate_all(
+        "nodes => nodes.map(n => ['reading', parseFloat(getComputedStyle(n).fontSize)])")
     for kind, size in sizes:
         assert size >= (24 if kind == "gtitle" else 18), (page.url, kind, size)
+    overflow = page.locator(".mnl-bars").evaluate_all(
+        "nodes => nodes.map(n => n.scrollWidth - n.clientWidth)")
+    assert all(extra <= 0 for extra in overflow), (page.url, overflow)
 
 
 def _artifacts():

@@ -69,14 +69,6 @@ def test_projector_style_is_large_and_leaves_the_original_alone():
     assert fig.layout.font.size == charts.FONT["size"]
 
 
-def test_probability_bars_highlight_the_winner():
-    probs = np.full(10, 0.02)
-    probs[7] = 0.82
-    fig = charts.probability_bars(probs)
-    colours = list(fig.data[0].marker.color)
-    assert colours[7] != colours[0] and fig.data[0].text[7] == "82%"
-
-
 def test_accuracy_bars_with_report_and_references():
     fig = charts.accuracy_bars(["MLP 1", "CNN 5"], [0.92, 0.991], [0.9206, 0.9924])
     names = [t.name for t in fig.data]

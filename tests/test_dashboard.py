@@ -438,8 +438,8 @@ def test_inside_shows_every_layer_of_a_drawing(home_with_run, store_home):
     model = RunStore(store_home).load_model(home_with_run)
     conv, pool = (layer.name for layer in model.layers[:2])
     titles = _chart_titles(at)
-    assert [t.split("<br>")[0] for t in titles] == ["Probabilities", "Which pixels decided", conv, pool,
-                                                    "First Conv2D's filters"], titles
+    assert [t.split("<br>")[0] for t in titles] == ["Which pixels decided", conv, pool, "First Conv2D's filters"], titles
+    assert at.html[0].value.count('class="mnl-bar"') == 10  # the probabilities
     pooled = inspect.activations(model, preprocess_steps(canvas).centred)[1].values  # 13×13×16
     z = _plotly_array(_chart(at, pool)["data"][0]["z"])
     assert z.shape == (4 * 14 - 1,) * 2  # 16 channels: 4 × 4 tiles of 13 px, 1 px apart
@@ -498,7 +498,7 @@ def test_inside_a_linear_network_is_ten_templates(store_home):
     _no_exceptions(at)
     titles = [t.split("<br>")[0] for t in _chart_titles(at)]
     assert titles[-2:] == ["First Dense layer's weights, one unit each", "The ten templates"], titles
-    assert titles[2].startswith("dense") and "20 units, top 10" in _chart_titles(at)[2]  # the hidden layer, as bars
+    assert titles[1].startswith("dense") and "20 units, top 10" in _chart_titles(at)[1]  # the hidden layer, as bars
     assert "The whole network is ten templates" in _texts(at)
     assert "stop near 92% (92.06%, 92.08%, 92.23%)" in _texts(at)
 

@@ -5,6 +5,7 @@ which pixels decided, and for a linear network its ten templates. Reached from D
 import numpy as np
 
 import charts
+import readings
 from common import INSIDE_DRAWING, INSIDE_TEST_IMAGE, model_label, predictor, show_figure, st, store, test_set
 from inside_view import show_inside
 from mnistlab.preprocess import preprocess_steps
@@ -87,9 +88,8 @@ except StoreError as err:
     st.stop()
 with right:
     st.subheader(f"It reads a **{seen.digit}** ({seen.probabilities[seen.digit]:.0%} sure)")
-    probabilities, pixels = st.columns(2)
-    with probabilities:
-        show_figure(charts.probability_bars(seen.probabilities, title="Probabilities"), key="inside_probs")
+    st.html(readings.probability_bars(seen.probabilities, bool(st.session_state.get("projector"))))
+    pixels, _ = st.columns(2)  # the bars across the column (ten labels fit in projector mode), the saliency below
     with pixels:
         show_figure(charts.saliency_overlay(image, seen.saliency, seen.digit), key="inside_saliency")
 
