@@ -217,6 +217,32 @@ def test_the_training_process_is_warm_before_anyone_presses_train(store_home, br
         stop_server(process)
 
 
+def test_with_no_model_draw_trains_the_quick_cnn_then_reads_a_drawing(store_home, browser):
+    """An empty store, as a class's first lesson starts: Draw offers the quick CNN; one click trains it with a
+    progress bar, and the page turns into the canvas by itself (its training fragment hands over to the drawing
+    area's), which then reads a stroke."""
+    from playwright.sync_api import expect
+
+    process, url = start_server(store_home)
+    try:
+        page = _page(browser, url, "draw")
+        page.get_by_role("button", name="Train a quick CNN").click()
+        expect(page.get_by_text(re.compile(r"Training Quick CNN — \d+%"))).to_be_visible(timeout=60_000)
+        expect(page.locator("canvas.upper-canvas")).to_have_count(1, timeout=180_000)
+        page.wait_for_timeout(500)  # the canvas mounted: a stroke on a canvas still mounting selects text instead
+        box = page.locator("canvas.upper-canvas").bounding_box()
+        page.mouse.move(box["x"] + 60, box["y"] + 60)
+        page.mouse.down()
+        for x, y in ((220, 60), (130, 240)):
+            page.mouse.move(box["x"] + x, box["y"] + y, steps=8)
+        page.mouse.up()
+        expect(page.get_by_text(re.compile(r"I read a \d"))).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("Every model's answer")).to_be_visible()
+        assert [run.name for run in RunStore(store_home).list_runs().runs] == ["Quick CNN"]
+    finally:
+        stop_server(process)
+
+
 TITLES = {"Train": "Train", "Results": "Results", "Compare": "Compare runs", "Draw": "Draw a digit",
           "Report": "The course report, reproduced", "Build": "Build a network"}
 
