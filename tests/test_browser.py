@@ -128,6 +128,9 @@ def test_build_train_compare_draw(server, store_home):
         expect(page.get_by_text("What the model sees").first).to_be_visible()
         _settle(page)
         _shot(page, "draw")
+        answers = page.locator(".mnl-answers td", has_text=HOSTILE)  # the run's name as typed, in Draw's HTML table
+        expect(answers.first).to_be_visible()
+        assert page.locator(".mnl-answers a, .mnl-answers img, .mnl-answers b").count() == 0
 
         # Inside: the same drawing, every layer (computed in the prediction process, like the drawing's reading).
         page.get_by_role("button", name="Open on the Inside page").click()
