@@ -67,9 +67,11 @@ def steps_and_answers(step_uris: list[str], captions: list[str], answers: list[A
     steps = "".join(f'<figure><img src="{uri}" alt="{escape(caption)}"><figcaption>{escape(caption)}</figcaption>'
                     f'</figure>' for uri, caption in zip(step_uris, captions, strict=True))
     rows = "".join(_answer_row(answer) for answer in answers)
+    header = ('<tr><th>model</th><th class="num">prediction</th><th>confidence</th><th class="num">test accuracy</th>'
+              '<th>note</th></tr>')
     return (f'{_style(projector)}<div class="mnl-read"><h3>What the model sees</h3><div class="mnl-steps">{steps}</div>'
-            f'<h3>Every model\'s answer</h3><table class="mnl-answers"><thead><tr><th>model</th><th class="num">prediction'
-            f'</th><th>confidence</th><th class="num">test accuracy</th><th>note</th></tr></thead><tbody>{rows}</tbody></table></div>')
+            f'<h3>Every model\'s answer</h3><table class="mnl-answers"><thead>{header}</thead><tbody>{rows}</tbody>'
+            f'</table></div>')
 
 
 def _answer_row(answer: Answer) -> str:

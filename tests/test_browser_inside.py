@@ -78,7 +78,7 @@ def test_a_drawing_looked_into_and_every_stroke_redraws_the_layers(browser, trai
         stop_server(process)
 
 
-def test_projector_mode_stays_on_when_a_drawing_opens_on_the_inside_page(browser, trained_store, store_home):  # noqa: F811
+def test_projector_mode_stays_on_when_a_drawing_opens_on_inside(browser, trained_store, store_home):  # noqa: F811
     """Turned on at Draw, projector mode holds for the Inside page the drawing is opened on: its switch and its
     charts (st.switch_page, not a sidebar link, takes the student there)."""
     import shutil

@@ -438,7 +438,8 @@ def test_inside_shows_every_layer_of_a_drawing(home_with_run, store_home):
     model = RunStore(store_home).load_model(home_with_run)
     conv, pool = (layer.name for layer in model.layers[:2])
     titles = _chart_titles(at)
-    assert [t.split("<br>")[0] for t in titles] == ["Which pixels decided", conv, pool, "First Conv2D's filters"], titles
+    assert [t.split("<br>")[0] for t in titles] == ["Which pixels decided", conv, pool,
+                                                    "First Conv2D's filters"], titles
     assert at.html[0].value.count('class="mnl-bar"') == 10  # the probabilities
     pooled = inspect.activations(model, preprocess_steps(canvas).centred)[1].values  # 13×13×16
     z = _plotly_array(_chart(at, pool)["data"][0]["z"])
