@@ -127,7 +127,9 @@ def test_a_typed_value_out_of_range_is_a_layer_error_that_blocks_training(classr
 
     url, _ = classroom
     page = _page(browser, url, height=1000)
-    kernel = page.get_by_label("kernel", exact=True).first
+    kernels = page.get_by_label("kernel", exact=True)
+    expect(kernels).to_have_count(2)  # every layer drawn: once, .first was the second Conv2D's box (CI, a slow page)
+    kernel = kernels.first
     kernel.fill("30")
     kernel.press("Enter")
     _settle(page)
