@@ -138,12 +138,17 @@ def distinct_names(runs: list[Run]) -> dict[str, str]:
     return names
 
 
+def projector_on() -> bool:
+    """Projector mode, as the sidebar's switch set it (kept under its own key: see app.py)."""
+    return bool(st.session_state.get("projector"))
+
+
 def show_figure(figure: go.Figure, key: str, width: str = "stretch", **options):
     """A chart (across its column by default), restyled for a projector when projector mode is on (a sidebar
     toggle); `options` go to st.plotly_chart (a selection's on_select and mode), whose result is returned."""
     from charts import for_projector
 
-    return st.plotly_chart(for_projector(figure) if st.session_state.get("projector") else figure, key=key,
+    return st.plotly_chart(for_projector(figure) if projector_on() else figure, key=key,
                            width=width, **options)
 
 
@@ -174,4 +179,5 @@ def go_to_results(run_id: str) -> None:
 
 __all__ = ["st", "md", "store", "worker", "test_set", "predictor", "shared_figure", "follow_runs",
            "distinct_names", "show_figure", "fork_in_build", "run_label", "show_warnings", "clock",
-           "go_to_results", "look_inside", "INSIDE_DRAWING", "INSIDE_TEST_IMAGE", "StoreError", "Run"]
+           "go_to_results", "look_inside", "projector_on", "model_label", "INSIDE_DRAWING", "INSIDE_TEST_IMAGE",
+           "StoreError", "Run"]

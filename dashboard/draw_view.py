@@ -16,7 +16,7 @@ import numpy as np
 import charts
 import readings
 from callbacks import mark_draw_model_chosen
-from common import look_inside, model_label, predictor, show_figure, st, store
+from common import look_inside, model_label, predictor, projector_on, show_figure, st, store
 from inside_view import show_inside
 from mnistlab.drawings import DrawingError, Drawings
 from mnistlab.preprocess import preprocess_steps, step_pictures
@@ -50,7 +50,7 @@ def drawing_area() -> None:
     image = canvas.image_data if canvas is not None else None
     steps = preprocess_steps(image) if image is not None else None
     prediction = _reading(by_id[run_id], steps, runs)
-    projector = bool(st.session_state.get("projector"))
+    projector = projector_on()
     with right:
         _show_reading(prediction, run_id, steps, canvas, projector)
     if prediction is None:

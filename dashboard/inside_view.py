@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 import charts
-from common import md, show_figure, st
+from common import md, projector_on, show_figure, st
 from mnistlab.presets import get_preset
 
 LAYERS_PER_ROW = {False: 4, True: 3}  # by projector mode: its larger titles need wider columns
@@ -28,7 +28,7 @@ def show_layers(seen, prefix: str) -> None:
     if not hidden:
         st.write("This network has no hidden layer to look into: its input goes straight to the output.")
         return
-    per_row = LAYERS_PER_ROW[bool(st.session_state.get("projector"))]
+    per_row = LAYERS_PER_ROW[projector_on()]
     for start in range(0, len(hidden), per_row):
         row = hidden[start:start + per_row]
         for column, out in zip(st.columns(per_row), row):

@@ -6,7 +6,8 @@ import numpy as np
 
 import charts
 import readings
-from common import INSIDE_DRAWING, INSIDE_TEST_IMAGE, model_label, predictor, show_figure, st, store, test_set
+from common import (INSIDE_DRAWING, INSIDE_TEST_IMAGE, model_label, predictor, projector_on, show_figure, st, store,
+                    test_set)
 from inside_view import show_inside
 from mnistlab.preprocess import preprocess_steps
 from mnistlab.store import StoreError
@@ -88,7 +89,7 @@ except StoreError as err:
     st.stop()
 with right:
     st.subheader(f"It reads a **{seen.digit}** ({seen.probabilities[seen.digit]:.0%} sure)")
-    st.html(readings.probability_bars(seen.probabilities, bool(st.session_state.get("projector"))))
+    st.html(readings.probability_bars(seen.probabilities, projector_on()))
     pixels, _ = st.columns(2)  # the bars across the column (ten labels fit in projector mode), the saliency below
     with pixels:
         show_figure(charts.saliency_overlay(image, seen.saliency, seen.digit), key="inside_saliency")
