@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -168,10 +169,11 @@ def test_a_lab_scheduler_and_worker_started_as_the_readme_says(tmp_path, store_h
     address = f"tcp://127.0.0.1:{port}"
     env = dict(os.environ, PYTHONPATH=REPO, DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="0",
                MNISTLAB_DATA=str(mnist_path), MNISTLAB_HOME=str(tmp_path / "worker-home"))
-    scheduler = subprocess.Popen(["dask", "scheduler", "--host", "127.0.0.1", "--port", str(port),
+    dask = str(Path(sys.executable).parent / "dask")  # the venv's own: CI does not put the venv on PATH
+    scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
                                   "--no-dashboard"], env=env, cwd=tmp_path,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    worker = subprocess.Popen(["dask", "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard",
+    worker = subprocess.Popen([dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard",
                                "--host", "127.0.0.1"], env=env, cwd=tmp_path,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
