@@ -20,6 +20,9 @@ def cluster():
 def test_two_seeds_train_at_once_on_two_workers_and_the_train_page_shows_both(cluster, store_home):
     from playwright.sync_api import expect, sync_playwright
 
+    # Both workers import TensorFlow before the class starts, so that the two runs start within a second of each
+    # other: on a loaded machine one worker's first import could otherwise outlast the other's whole run.
+    cluster.client.run(exec, "import tensorflow")
     process, url = start_server(store_home, env={"MNISTLAB_SCHEDULER": cluster.address})
     try:
         with sync_playwright() as p:
