@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import gzip
 import os
-import zipfile
+import zlib
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from .home import keras_home
+from .npzfile import NpzError, read_npz
 
 ENV_VAR = "MNISTLAB_DATA"
 KERAS_CACHE = Path.home() / ".keras" / "datasets" / "mnist.npz"  # where plain Keras keeps it
@@ -98,55 +99,28 @@ def _load_cached(source: str):
 
 
 def _read_npz(path: Path) -> dict:
+    """Exactly MNIST's four arrays, each checked from its header (a header may promise gigabytes) and then read from
+    that same member; a file with any other member is refused."""
     try:
-        _check_npz_headers(path)
-        with np.load(path, allow_pickle=False) as npz:
-            return {key: npz[key] for key in EXPECTED}
-    except DataError:
-        raise
-    except ValueError as err:
-        if "pickle" in str(err).lower():
-            raise DataError(f"MNIST file {path} holds pickled objects, which are never loaded; "
-                            f"use a plain uint8 npz.") from None
-        raise DataError(f"MNIST file {path} is not a readable npz ({err}).") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as err:
-        raise DataError(f"MNIST file {path} is truncated or not an npz archive ({err}).") from None
+        return read_npz(path, lambda headers: _check_npz_headers(headers, path))[0]
+    except NpzError as err:
+        raise DataError(f"MNIST file {path} cannot be used: {err}.") from None
 
 
-def _check_npz_headers(path: Path) -> None:
-    """Every array's shape and dtype from its .npy header, before any array is read (a header may promise
-    gigabytes)."""
-    headers = npz_headers(path)
-    missing = sorted(key for key in EXPECTED if key not in headers)
-    if missing:
-        raise DataError(f"MNIST file {path} lacks the array(s) {', '.join(missing)}; "
-                        f"expected Keras's layout (x_train, y_train, x_test, y_test).")
+def _check_npz_headers(headers: dict, path: Path) -> list[str]:
+    unexpected = sorted(set(headers) - set(EXPECTED))
+    missing = sorted(set(EXPECTED) - set(headers))
+    if missing or unexpected:
+        what = f"lacks the array(s) {', '.join(missing)}" if missing else f"also holds {', '.join(unexpected)}"
+        raise DataError(f"MNIST file {path} {what}; expected Keras's layout (x_train, y_train, x_test, y_test) "
+                        f"and nothing else.")
     for key, (shape, dtype) in EXPECTED.items():
         found_shape, found_dtype = headers[key]
-        if found_dtype.hasobject:
-            raise DataError(f"MNIST file {path} holds pickled objects, which are never loaded; "
-                            f"use a plain uint8 npz.")
         if found_dtype != np.dtype(dtype):
             raise DataError(f"MNIST file {path}: {key} has dtype {found_dtype}, expected {np.dtype(dtype)}.")
         if found_shape != shape:
             raise DataError(f"MNIST file {path}: {key} has shape {found_shape}, expected {shape}.")
-
-
-def npz_headers(path: Path) -> dict[str, tuple[tuple, np.dtype]]:
-    """Each array of an .npz by name: its shape and dtype, read from the .npy headers alone (nothing else is
-    read, so a file that promises gigabytes costs nothing). Raises OSError / zipfile.BadZipFile / ValueError."""
-    headers = {}
-    with zipfile.ZipFile(path) as archive:
-        for member_name in archive.namelist():
-            if not member_name.endswith(".npy"):
-                continue
-            with archive.open(member_name) as member:
-                version = np.lib.format.read_magic(member)
-                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                               else np.lib.format.read_array_header_2_0)
-                shape, _, dtype = read_header(member)
-            headers[member_name[:-4]] = (shape, dtype)
-    return headers
+    return list(EXPECTED)
 
 
 def _read_idx_folder(folder: Path) -> dict:
@@ -176,7 +150,7 @@ def _read_idx(path: Path, shape: tuple[int, ...]) -> np.ndarray:
             size = int(np.prod(shape))
             body = handle.read(size)
             extra = handle.read(1)
-    except (OSError, EOFError, gzip.BadGzipFile) as err:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as err:
         raise DataError(f"MNIST file {path} cannot be read ({err}).") from None
     if len(body) != size or extra:
         raise DataError(f"MNIST file {path} is {'truncated' if len(body) != size else 'longer than its header says'}: "

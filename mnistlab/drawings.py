@@ -13,7 +13,6 @@ import io
 import os
 import re
 import secrets
-import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -21,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import npz_headers
 from .home import default_home
 from .metrics import confusion_matrix
+from .npzfile import NpzError, is_regular_file, read_npz
 from .preprocess import canvas_to_mnist
-from .store import atomic_write_bytes
+from .store import StoreError, atomic_write_bytes
 
 MAX_DRAWINGS = 100_000      # in the set, and in a file imported
 MAX_CANVAS_SIDE = 1024      # px: a drawing larger than this is not a canvas drawing
@@ -89,8 +88,14 @@ class Drawings:
 
     def canvas(self, drawing_id: str) -> bytes:
         """The PNG of the canvas as it was drawn."""
-        with np.load(self._path(drawing_id), allow_pickle=False) as npz:
-            return npz["canvas_png"].tobytes()
+        path = self._path(drawing_id)
+        try:
+            if not is_regular_file(path):
+                raise NpzError("it is not a plain file")
+            arrays, _ = read_npz(path, lambda headers: [*_drawing_members(headers), "canvas_png"])
+        except (OSError, NpzError) as err:
+            raise DrawingError(f"Drawing {drawing_id} cannot be read: {err}.") from None
+        return arrays["canvas_png"].tobytes()
 
     def delete(self, drawing_id: str) -> None:
         self._path(drawing_id).unlink(missing_ok=True)
@@ -119,8 +124,14 @@ class Drawings:
         x, y = _read_set(Path(path))
         if len(self._files()) + len(y) > MAX_DRAWINGS:
             raise DrawingError(f"Importing {len(y):,} drawings would take the set past {MAX_DRAWINGS:,}.")
-        for image, label in zip(x, y):
-            self._write(_png(255 - image), image, int(label), session)  # the canvas: dark ink on white
+        written = []
+        try:
+            for image, label in zip(x, y):
+                written.append(self._write(_png(255 - image), image, int(label), session))  # dark ink on white
+        except DrawingError:
+            for drawing in written:  # all or nothing: a half import would be a set nobody chose
+                self.delete(drawing.drawing_id)
+            raise
         return len(y)
 
     def _write(self, canvas_png: bytes, digit: np.ndarray, label: int, session: str) -> Drawing:
@@ -131,8 +142,13 @@ class Drawings:
         buffer = io.BytesIO()
         np.savez(buffer, canvas_png=np.frombuffer(canvas_png, np.uint8), input=digit, label=np.uint8(label),
                  created=np.array(created), session=np.array(session))
-        self.folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(self.folder / f"{drawing_id}.npz", buffer.getvalue())
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(self.folder / f"{drawing_id}.npz", buffer.getvalue())
+        except StoreError as err:
+            raise DrawingError(f"The drawing could not be kept: {err}") from None
+        except OSError as err:
+            raise DrawingError(f"The drawing could not be kept in {self.folder}: {err.strerror or err}.") from None
         return Drawing(drawing_id, label, created, session, digit)
 
     def _path(self, drawing_id: str) -> Path:
@@ -164,42 +180,63 @@ def _png(image: np.ndarray) -> bytes:
 
 
 def _read(path: Path) -> Drawing | None:
+    """One drawing's file, or None for a file that is not one of ours (a link, a FIFO, another archive, a member
+    whose header does not fit a drawing): its headers are checked before a byte of data is read."""
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
+        if not is_regular_file(path) or path.stat().st_size > MAX_FILE_BYTES:
             return None
-        with np.load(path, allow_pickle=False) as npz:
-            digit, label = npz["input"], int(npz["label"])
-            created, session = str(npz["created"]), str(npz["session"])
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
+        arrays, _ = read_npz(path, _drawing_members)
+    except (OSError, NpzError):
         return None
-    if digit.shape != (28, 28) or digit.dtype != np.uint8 or not 0 <= label <= 9:
+    label = int(arrays["label"])
+    if label > 9:
         return None
-    return Drawing(path.stem, label, created, session, digit)
+    return Drawing(path.stem, label, str(arrays["created"]), str(arrays["session"]), arrays["input"])
+
+
+def _drawing_members(headers: dict) -> list[str]:
+    """The members a drawing's file holds and their headers (the canvas is read only when asked for)."""
+    text = lambda header: header[0] == () and header[1].kind == "U" and header[1].itemsize <= 4 * 64  # noqa: E731
+    fits = (set(headers) == {"canvas_png", "input", "label", "created", "session"}
+            and headers["input"] == ((28, 28), np.dtype(np.uint8)) and headers["label"] == ((), np.dtype(np.uint8))
+            and len(headers["canvas_png"][0]) == 1 and headers["canvas_png"][0][0] <= MAX_FILE_BYTES
+            and headers["canvas_png"][1] == np.uint8 and text(headers["created"]) and text(headers["session"]))
+    if not fits:
+        raise NpzError("its arrays are not a drawing's")
+    return ["input", "label", "created", "session"]
 
 
 def _read_set(path: Path) -> tuple[np.ndarray, np.ndarray]:
     where = f"The drawings file {path}"
+    if not is_regular_file(path):
+        raise DrawingError(f"{where} is not a plain file.")
     try:
-        headers = npz_headers(path)
-    except (OSError, zipfile.BadZipFile, ValueError, EOFError) as err:
-        raise DrawingError(f"{where} is not a readable .npz ({err}).") from None
+        arrays, _ = read_npz(path, lambda headers: _set_members(headers, where))
+    except NpzError as err:
+        raise DrawingError(f"{where} is not a readable .npz: {err}.") from None
+    x, y = arrays.values()
+    if y.size and y.max() > 9:
+        raise DrawingError(f"{where}: its labels include {int(y.max())}, outside 0–9.")
+    return x, y
+
+
+def _set_members(headers: dict, where: str) -> tuple[str, str]:
+    """Which images and labels to import (Keras's test layout, else its training layout), checked from their
+    headers; any member beyond Keras's four refuses the file."""
     x_key, y_key = ("x_test", "y_test") if "x_test" in headers else ("x_train", "y_train")
     if x_key not in headers or y_key not in headers:
         raise DrawingError(f"{where} needs x_test and y_test (Keras's layout); it holds {', '.join(headers) or 'nothing'}.")
+    unexpected = sorted(set(headers) - {"x_test", "y_test", "x_train", "y_train"})
+    if unexpected:
+        raise DrawingError(f"{where} also holds {', '.join(unexpected)}; only Keras's layout (x_test, y_test) is read.")
     (x_shape, x_dtype), (y_shape, y_dtype) = headers[x_key], headers[y_key]
-    if x_dtype.hasobject or y_dtype.hasobject:
-        raise DrawingError(f"{where} holds pickled objects, which are never loaded.")
     if x_dtype != np.uint8 or y_dtype != np.uint8:
         raise DrawingError(f"{where}: {x_key} and {y_key} must be uint8, not {x_dtype} and {y_dtype}.")
     if len(x_shape) != 3 or x_shape[1:] != (28, 28) or y_shape != (x_shape[0],):
         raise DrawingError(f"{where}: {x_key} must be N×28×28 and {y_key} N labels; got {x_shape} and {y_shape}.")
     if x_shape[0] > MAX_DRAWINGS:
         raise DrawingError(f"{where} holds {x_shape[0]:,} images, more than the {MAX_DRAWINGS:,} a set may hold.")
-    with np.load(path, allow_pickle=False) as npz:
-        x, y = npz[x_key], npz[y_key]
-    if y.size and y.max() > 9:
-        raise DrawingError(f"{where}: {y_key} has label {int(y.max())}, outside 0–9.")
-    return x, y
+    return x_key, y_key
 
 
 @dataclass(frozen=True)
