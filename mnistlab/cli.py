@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .data import DataError
 from .spec import Experiment, SpecError, summarize_layers, validate
-from .store import RunStore, StoreError
+from .store import RunStore, StoreError, atomic_write_bytes
 from .train import TrainingObserver, clock, eta_seconds
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 2, 130
@@ -348,18 +348,32 @@ def cmd_export(args) -> int:
     if args.model and not run.has_model:
         raise CliError(f"Run {run.run_id} ({run.name}) has no trained model to export ({run.status}).")
     written = []
-    try:
-        if args.script:
-            args.script.write_text(script_for(run.experiment, run.run_id, args.script.name), encoding="utf-8")
-            written.append(args.script)
-        if args.model:
-            args.model.write_bytes((run.path / "model.keras").read_bytes())
-            written.append(args.model)
-    except OSError as err:
-        raise CliError(f"Cannot write {err.filename}: {err.strerror or err}.") from None
+    if args.script:
+        _write_whole(args.script, script_for(run.experiment, run.run_id, args.script.name).encode("utf-8"))
+        written.append(args.script)
+    if args.model:
+        try:
+            model = (run.path / "model.keras").read_bytes()
+        except OSError as err:
+            raise CliError(f"Cannot read run {run.run_id}'s model file: {err.strerror or err}.") from None
+        _write_whole(args.model, model)
+        written.append(args.model)
     for path in written:
         print(f"written {path}")
     return EXIT_OK
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all: a file through a temporary one renamed into place (a full disk leaves
+    nothing behind), a device or pipe the user named (/dev/stdout) directly."""
+    if not (path.exists() and not path.is_file()):
+        atomic_write_bytes(path, data)  # its failure is a StoreError: one sentence
+        return
+    try:
+        with open(path, "wb") as handle:
+            handle.write(data)
+    except OSError as err:
+        raise CliError(f"Cannot write {path}: {err.strerror or err}.") from None
 
 
 def cmd_rename(args) -> int:

@@ -73,13 +73,27 @@ def script_for(experiment: Experiment, run_id: str | None = None, filename: str 
         monitor = "val_loss" if config.validation_split > 0 else "loss"
         callbacks = (f"keras.callbacks.EarlyStopping(monitor={monitor!r}, patience={config.early_stopping_patience}, "
                      f"restore_best_weights=True)")
-    title = f"{experiment.name}: {total_params(experiment):,} parameters".replace('"""', "'''").replace("\\", "/")
+    title = f"{experiment.name}: {total_params(experiment):,} parameters"
     return TEMPLATE.format(
-        title=title, origin=f" (run {run_id})" if run_id else "", filename=filename, epochs=config.epochs,
+        title=_docstring_text(title), origin=f" (run {_docstring_text(run_id)})" if run_id else "",
+        filename=_docstring_text(filename), epochs=config.epochs,
         limit=config.train_limit, seed=config.seed, model_name=model_name(experiment.name),
         layers="\n".join(f"    {_layer_code(layer)}," for layer in experiment.layers),
         optimizer=config.optimizer, learning_rate=config.effective_learning_rate, batch_size=config.batch_size,
         validation_split=config.validation_split, callbacks=callbacks)
+
+
+def _docstring_text(text: str) -> str:
+    """`text` as it reads inside the script's docstring, and never as code: a quote or a backslash is escaped (so
+    a name cannot end the docstring or start an escape), and a character that is not printable — a line break, a
+    lone surrogate that UTF-8 cannot hold — is written as its escape sequence."""
+    def escaped(char: str) -> str:
+        if char in '\\"':
+            return "\\" + char
+        if char.isprintable():  # a lone surrogate is not
+            return char
+        return char.encode("unicode_escape").decode("ascii")
+    return "".join(map(escaped, str(text)))
 
 
 def _layer_code(layer) -> str:
