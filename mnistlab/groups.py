@@ -18,6 +18,8 @@ MAX_REPEATS = 20  # seeds in one request: 20 full CNN trainings is already a nig
 
 def parse_seeds(text: str) -> tuple[int, ...]:
     """ "1,2,3" → (1, 2, 3): distinct non-negative integers, at most MAX_REPEATS."""
+    if text.count(",") > 2 * MAX_REPEATS:  # checked before a seed is read: the list may be a megabyte long
+        raise ValueError(f"--seeds names more than {MAX_REPEATS} seeds; give at most {MAX_REPEATS} in one go.")
     try:
         seeds = tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
@@ -35,6 +37,8 @@ def repeat_seeds(count: int, first: int = 1, what: str = "--repeats") -> tuple[i
     """`count` consecutive seeds from `first`: --repeats 3 is seeds 1, 2, 3."""
     if count < 1:
         raise ValueError(f"{what} {count}: give at least 1.")
+    if count > MAX_REPEATS:  # before the seeds are listed: a count can be 2**63
+        raise ValueError(f"{what} {count} is more than {MAX_REPEATS} repeats in one go.")
     return _at_most(tuple(range(first, first + count)))
 
 
