@@ -168,6 +168,8 @@ def check_name(name) -> str:
         raise SpecError(f"A name may have at most {MAX_NAME} characters; this one has {len(name):,}.")
     if any(unicodedata.category(char) == "Cc" for char in name):
         raise SpecError("A name cannot contain control characters (line breaks, tabs, escapes).")
+    if any(unicodedata.category(char) == "Cs" for char in name):  # bytes that were not UTF-8, as Python keeps them
+        raise SpecError("A name must be text: this one holds bytes that are not UTF-8, which no page could show.")
     return name
 
 
