@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SCHEMA_VERSION = 2
+BUSY_SECONDS = 30.0  # how long a write waits for another process's transaction before it is a sentence
 RACY_SECONDS = 2.0  # a folder changed this recently may change again within its mtime's tick: re-read it next time
 
 _SCHEMA = """
@@ -91,15 +92,22 @@ class Entry:
 
 def folder_stamp(folder: str | Path) -> str | None:
     """What tells a folder's new contents from its old: the store writes every file by renaming a new one
-    into the folder, and a rename, a new file or a deleted one changes the folder's mtime. Stamps of folders
-    changed in the last RACY_SECONDS are not trusted (None): two writes within one mtime tick look alike."""
+    into the folder, and a rename, a new file or a deleted one changes the folder's mtime; run.json (the name and
+    status a listing shows) is stamped too, as a person may edit it in place, which leaves the folder's mtime as
+    it was. Stamps of anything changed in the last RACY_SECONDS are not trusted (None): two writes within one
+    mtime tick look alike."""
     try:
         stat = os.stat(folder)
     except OSError:
         return None
-    if time.time() - stat.st_mtime < RACY_SECONDS:
+    try:
+        info = os.stat(os.path.join(folder, "run.json"))
+        info_stamp = f"{info.st_ino}:{info.st_size}:{info.st_mtime_ns}"
+    except OSError:
+        info, info_stamp = None, "-"
+    if time.time() - max(stat.st_mtime, info.st_mtime if info else 0) < RACY_SECONDS:
         return None
-    return f"{stat.st_ino}:{stat.st_mtime_ns}"
+    return f"{stat.st_ino}:{stat.st_mtime_ns}:{info_stamp}"
 
 
 class Catalog:
@@ -124,12 +132,17 @@ class Catalog:
         self._in_memory: sqlite3.Connection | None = None
         self.reconciled = False  # whether this process has compared the catalog with every folder yet
         self._seen = -1  # the counter's value when the mirror was last brought up to date
+        self._verified = False  # whether this process has checked the database's pages and tables once
+        self._generation = 0  # bumped when a damaged database is set aside: every thread then reconnects
 
     # ------------------------------------------------------------ reading
 
     def entries(self, run_ids=None) -> dict[str, Entry]:
         """Every row (or the rows of `run_ids` that exist), brought up to date with what other processes wrote:
         only rows written since the last look are read."""
+        return self._rebuilt_if_damaged(lambda: self._entries(run_ids))
+
+    def _entries(self, run_ids) -> dict[str, Entry]:
         with self._lock:
             rows = self._db().execute(f"SELECT {_COLUMNS} FROM runs WHERE version > ?", (self._seen,)).fetchall()
             for row in rows:
@@ -141,17 +154,18 @@ class Catalog:
 
     def listed_version(self) -> int:
         """A number that changes whenever a run is added, removed, or changes what listings show of it."""
-        return self._db().execute("SELECT listed FROM counter WHERE id = 0").fetchone()[0]
+        return self._rebuilt_if_damaged(
+            lambda: self._db().execute("SELECT listed FROM counter WHERE id = 0").fetchone()[0])
 
     def best(self, limit: int) -> list[str]:
         """The ids of the `limit` most accurate runs that have a model, most accurate first."""
         sql = "SELECT run_id FROM runs WHERE accuracy IS NOT NULL AND has_model = 1 ORDER BY accuracy DESC LIMIT ?"
-        return [row[0] for row in self._db().execute(sql, (limit,))]
+        return self._rebuilt_if_damaged(lambda: [row[0] for row in self._db().execute(sql, (limit,))])
 
     def newest(self, limit: int) -> list[str]:
         """The ids of the `limit` newest runs that have a model (run ids begin with their creation time)."""
         sql = "SELECT run_id FROM runs WHERE accuracy IS NOT NULL AND has_model = 1 ORDER BY run_id DESC LIMIT ?"
-        return [row[0] for row in self._db().execute(sql, (limit,))]
+        return self._rebuilt_if_damaged(lambda: [row[0] for row in self._db().execute(sql, (limit,))])
 
     # ------------------------------------------------------------ writing
 
@@ -204,7 +218,8 @@ class Catalog:
 
     def _db(self) -> sqlite3.Connection:
         db = self._in_memory or getattr(self._local, "db", None)
-        if db is None:
+        if db is None or self._local.generation != self._generation:
+            self._local.generation = self._generation
             db = self._local.db = self._connect()
         return db
 
@@ -213,14 +228,16 @@ class Catalog:
         rebuilt (it only ever summarises the folders); a store we cannot write to gets a catalog in memory,
         one for the whole process."""
         try:
-            return _open(self.path)
+            db = _open(self.path)
+            if not self._verified:  # once a process: its pages and tables, which a version number does not vouch for
+                _verify(db)
+                self._verified = True
+            return db
         except sqlite3.OperationalError:  # cannot be opened or written here
             pass
         except sqlite3.DatabaseError:  # not a database, damaged, or another schema
             try:
-                self.path.replace(self.path.with_name(f"{self.path.name}.broken-{int(time.time())}"))
-                for suffix in ("-wal", "-shm"):
-                    Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+                self._set_aside()
                 return _open(self.path)
             except (OSError, sqlite3.DatabaseError):
                 pass
@@ -228,12 +245,35 @@ class Catalog:
             self._in_memory = self._in_memory or _open(":memory:")
         return self._in_memory
 
+    def _set_aside(self) -> None:
+        self.path.replace(self.path.with_name(f"{self.path.name}.broken-{int(time.time())}"))
+        for suffix in ("-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    def _rebuilt_if_damaged(self, read):
+        """`read()`, and if the database turns out damaged under it (a page that no longer parses, a table of
+        another shape under the right version), the same read again on a catalog rebuilt from the folders."""
+        try:
+            return read()
+        except sqlite3.DatabaseError as err:
+            if not _damaged(err) or self._in_memory is not None:
+                raise
+        with self._lock:
+            try:
+                self._set_aside()
+            except OSError:
+                pass
+            self._generation += 1
+            self._mirror.clear()
+            self._seen, self.reconciled = -1, False  # the next listing reads every folder into the new catalog
+        return read()
+
 
 def _open(path) -> sqlite3.Connection:
     """A connection, the database set up first if it is not yet. Every thread has its own, and each of Streamlit's
     script runs is a new thread: a catalog already set up costs one read of its version, not the schema script and a
     write (0.3 ms instead of 1 ms, on every rerun of every page)."""
-    db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
     try:
         if path != ":memory:":
             db.execute("PRAGMA synchronous=NORMAL")  # WAL stays consistent on a crash; the folders are the truth
@@ -250,6 +290,27 @@ def _open(path) -> sqlite3.Connection:
     except BaseException:
         db.close()
         raise
+
+
+def _verify(db: sqlite3.Connection) -> None:
+    """Raise DatabaseError unless the database's pages are sound and its tables are the ones this version
+    writes."""
+    try:
+        sound = db.execute("PRAGMA quick_check(1)").fetchone()[0] == "ok"
+        columns = [row[1] for row in db.execute("PRAGMA table_info(runs)")]
+        counter = [row[1] for row in db.execute("PRAGMA table_info(counter)")]
+    except sqlite3.DatabaseError as err:
+        raise sqlite3.DatabaseError(f"catalog unreadable: {err}") from None
+    if not sound or columns != [*_COLUMNS.split(", "), "accuracy", "facts"] or counter != ["id", "version", "listed"]:
+        raise sqlite3.DatabaseError("catalog damaged or of another shape")
+
+
+def _damaged(err: sqlite3.DatabaseError) -> bool:
+    """A database that cannot be trusted, as against one that is busy (locked) or on a full disk."""
+    text = str(err).lower()
+    if isinstance(err, sqlite3.OperationalError):
+        return "no such table" in text or "no such column" in text
+    return "malformed" in text or "not a database" in text or "corrupt" in text
 
 
 def _dumps(value) -> str | None:

@@ -24,6 +24,7 @@ import os
 import re
 import secrets
 import shutil
+import sqlite3
 import tempfile
 import zipfile
 from contextlib import contextmanager
@@ -134,13 +135,17 @@ class RunStore:
             path.mkdir(parents=True, exist_ok=False)
         except OSError as err:
             raise StoreError(f"Cannot create the run folder {path}: {err.strerror or err}.") from None
-        write_json(path / "spec.json", experiment.to_dict())
-        with self.catalog.writing():
-            write_json(path / "run.json", {
-                "run_id": run_id, "name": experiment.name, "status": status, "created": now_iso(),
-                "params": total_params(experiment), **_owner(), **({"origin": origin} if origin else {}),
-            })
-            self.catalog.put(_read_entry(path))
+        try:
+            write_json(path / "spec.json", experiment.to_dict())
+            with self._writing(f"The run {experiment.name!r} was not created"):
+                write_json(path / "run.json", {
+                    "run_id": run_id, "name": experiment.name, "status": status, "created": now_iso(),
+                    "params": total_params(experiment), **_owner(), **({"origin": origin} if origin else {}),
+                })
+                self.catalog.put(_read_entry(path))
+        except StoreError:
+            shutil.rmtree(path, ignore_errors=True)  # a folder with only spec.json would be warned about forever
+            raise
         return run_id
 
     def update(self, run_id: str, **fields) -> dict:
@@ -148,11 +153,16 @@ class RunStore:
         dashboard and the training process recording an epoch never undo each other's writes; the catalog's
         row changes in the same transaction."""
         folder = self._folder(run_id)
-        with _locked(folder), self.catalog.writing():
-            info = _read_json(folder / "run.json")
-            info.update(fields)
-            write_json(folder / "run.json", info)
-            self.catalog.put(_read_entry(folder))
+        with _locked(folder):
+            before = _read_json(folder / "run.json")
+            info = {**before, **fields}
+            try:
+                with self._writing(f"Run {run_id} was not changed"):
+                    write_json(folder / "run.json", info)
+                    self.catalog.put(_read_entry(folder))
+            except StoreError:
+                write_json(folder / "run.json", before)  # the file and its row stay together, as they were
+                raise
         return info
 
     def claim(self, run_id: str) -> None:
@@ -169,9 +179,9 @@ class RunStore:
     def delete(self, run_id: str) -> None:
         folder = self._folder(run_id)
         try:
-            with self.catalog.writing():
+            with self._writing(f"Run {run_id} was not deleted"):
+                self.catalog.remove(run_id)  # first: if the catalog cannot be written, nothing is deleted
                 shutil.rmtree(folder)
-                self.catalog.remove(run_id)
         except OSError as err:
             raise StoreError(f"Cannot delete {folder}: {err.strerror or err}.") from None
 
@@ -184,6 +194,24 @@ class RunStore:
         except OSError as err:
             tmp.unlink(missing_ok=True)
             raise StoreError(f"Cannot save the model in {folder}: {err.strerror or err}.") from None
+
+    @contextmanager
+    def _writing(self, what: str):
+        """A change to a run's files and its catalog row, together; a catalog that another program holds past
+        BUSY_SECONDS, or a disk too full to write it, is a sentence that starts with `what`."""
+        try:
+            with self.catalog.writing():
+                yield
+        except sqlite3.OperationalError as err:
+            raise StoreError(f"{what}: {_catalog_problem(err)}") from None
+
+    def _index(self, change, *args) -> None:
+        """Bring the catalog up to date while reading (`change` is its put or remove). A catalog that is busy or
+        cannot be written is left as it is: it is only an index, and the listing at hand is right without it."""
+        try:
+            change(*args)
+        except sqlite3.OperationalError:
+            pass
 
     # ---------------------------------------------------------------- reading
 
@@ -202,7 +230,7 @@ class RunStore:
             return listing
         names = self._folder_names()
         entries = self._current(names, self.catalog.entries())
-        self.catalog.remove(*(run_id for run_id in set(entries) - set(names)))
+        self._index(self.catalog.remove, *(run_id for run_id in set(entries) - set(names)))
         self.catalog.reconciled = True
         for name in names:
             try:
@@ -228,7 +256,7 @@ class RunStore:
         ids = list(dict.fromkeys(self.catalog.newest(newest) + self.catalog.best(best + newest)))[:best + newest]
         present = [run_id for run_id in ids if os.path.isdir(f"{self.runs_dir}{os.sep}{run_id}")]
         entries = self._current(present, self.catalog.entries(present))
-        self.catalog.remove(*(set(ids) - set(present)))
+        self._index(self.catalog.remove, *(set(ids) - set(present)))
         runs = []
         for run_id in present:
             try:
@@ -242,7 +270,7 @@ class RunStore:
         folder = self._folder(run_id)
         entry = _read_entry(folder)
         if self.catalog.entries([run_id]).get(run_id) != entry:
-            self.catalog.put(entry)
+            self._index(self.catalog.put, entry)
         return self._run(entry)
 
     def load_model(self, run_id: str):
@@ -315,7 +343,7 @@ class RunStore:
                  or entry.stamp is None or entry.stamp != folder_stamp(base + run_id)]
         fresh = [_read_entry(self.runs_dir / run_id) for run_id in stale]
         if fresh:
-            self.catalog.put(*fresh)
+            self._index(self.catalog.put, *fresh)
         return {**entries, **{entry.run_id: entry for entry in fresh}}
 
     def _folder(self, run_id: str) -> Path:
@@ -386,7 +414,7 @@ def write_predictions(folder: Path, predictions: np.ndarray) -> None:
 def _parse_run(folder: Path) -> tuple[dict, Experiment, dict | None]:
     """A run folder's files, each checked for the shape every reader relies on."""
     skipped = f"Run folder {folder.name} skipped:"
-    info = _read_json(folder / "run.json")
+    info = _valid_text(_read_json(folder / "run.json"))
     if not isinstance(info, dict):
         raise StoreError(f"{skipped} run.json is a JSON {type(info).__name__}, not an object.")
     if not isinstance(info.get("status"), str):
@@ -394,7 +422,7 @@ def _parse_run(folder: Path) -> tuple[dict, Experiment, dict | None]:
     if not isinstance(info.get("name", ""), str):
         raise StoreError(f"{skipped} run.json's name is not text.")
     try:
-        experiment = Experiment.from_dict(_read_json(folder / "spec.json"))
+        experiment = Experiment.from_dict(_valid_text(_read_json(folder / "spec.json")))
         validate(experiment)
     except (SpecError, TypeError, ValueError, AttributeError, KeyError) as err:
         raise StoreError(f"{skipped} spec.json is invalid ({err}).") from None
@@ -402,6 +430,31 @@ def _parse_run(folder: Path) -> tuple[dict, Experiment, dict | None]:
     if metrics is not None and (problem := metrics_problem(metrics)):
         raise StoreError(f"{skipped} metrics.json {problem}.")
     return info, experiment, metrics
+
+
+def _catalog_problem(err: sqlite3.OperationalError) -> str:
+    text = str(err).lower()
+    if "locked" in text or "busy" in text:
+        return ("the run catalog is busy: another program has held it for too long. Try again; if it stays busy, "
+                "close the other program that has the store open.")
+    if "full" in text:
+        return "the disk is full. Free some space and try again."
+    return f"the run catalog could not be written ({err})."
+
+
+def _valid_text(value):
+    """`value` with every lone surrogate in its strings shown as U+FFFD: a name written before names were checked
+    for them (JSON's "\\udcff") would otherwise break every listing that prints or sends it as UTF-8."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_valid_text(key): _valid_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_valid_text(item) for item in value]
+    return value
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def file_stamp(path: Path) -> tuple | None:
