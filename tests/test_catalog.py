@@ -123,3 +123,116 @@ def test_model_runs_are_the_most_accurate_and_the_newest():
     assert [run.run_id for run in store.model_runs(best=2, newest=2)] == [ids[0], ids[3], ids[4], ids[1]]
     assert len(store.model_runs(best=3, newest=1)) == 4 == len(store.model_runs(best=1, newest=3))
     assert all(run.metrics and "mistakes" not in run.metrics for run in store.model_runs(best=5, newest=0))
+
+
+# ------------------------------------------------------------------ the third hardening round (issue 27)
+
+def _age(path, seconds):
+    past = __import__("time").time() - seconds
+    os.utime(path, (past, past))
+
+
+def test_run_json_edited_in_place_is_seen():
+    """`cat new.json > runs/R/run.json` keeps the file's inode and the folder's mtime. Before: `runs` kept the old
+    name forever and `show "new name"` found nothing."""
+    from mnistlab.cli import main
+
+    store = RunStore()
+    run_id = _finished_run(store, "Old name")
+    folder = store.runs_dir / run_id
+    _age(folder / "run.json", 100)
+    _age(folder, 100)
+    before = os.stat(folder)
+    assert _names(store) == {run_id: "Old name"}
+    text = (folder / "run.json").read_text().replace('"Old name"', '"New name"')
+    with open(folder / "run.json", "r+") as handle:  # in place: the same inode
+        handle.write(text)
+        handle.truncate()
+    _age(folder / "run.json", 50)
+    os.utime(folder, ns=(before.st_atime_ns, before.st_mtime_ns))  # as an edit in place leaves it
+    assert _names(RunStore()) == {run_id: "New name"}
+    assert main(["show", "New name"]) == 0
+
+
+def _checkpointed(store):
+    """The catalog with everything in its main file (no WAL), and no process mirroring it."""
+    mnistlab.catalog.Catalog._open.clear()
+    with sqlite3.connect(store.home / "catalog.sqlite") as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return store.home / "catalog.sqlite"
+
+
+def test_a_catalog_damaged_behind_a_valid_header_is_set_aside_and_rebuilt():
+    """Before: every command and page failed with 'database disk image is malformed'."""
+    store = RunStore()
+    ids = {_finished_run(store, f"R{i}"): f"R{i}" for i in range(30)}
+    catalog = _checkpointed(store)
+    raw = bytearray(catalog.read_bytes())
+    assert raw[:16] == b"SQLite format 3\x00" and len(raw) > 3 * 4096
+    raw[4096:] = bytes(range(256)) * ((len(raw) - 4096) // 256) + bytes((len(raw) - 4096) % 256)
+    catalog.write_bytes(bytes(raw))
+    assert _names(RunStore()) == ids
+    assert list(store.home.glob("catalog.sqlite.broken-*")), "the damaged catalog is set aside, not deleted"
+    assert RunStore().listed_version() > 0
+
+
+def test_a_catalog_of_our_version_number_with_other_tables_is_rebuilt():
+    """Before: 'no such column' from every listing."""
+    store = RunStore()
+    run_id = _finished_run(store, "A")
+    catalog = _checkpointed(store)
+    for suffix in ("", "-wal", "-shm"):
+        (store.home / f"catalog.sqlite{suffix}").unlink(missing_ok=True)
+    with sqlite3.connect(catalog) as db:
+        db.executescript("CREATE TABLE runs (run_id TEXT PRIMARY KEY, version INTEGER);"
+                         "CREATE TABLE counter (id INTEGER, version INTEGER, listed INTEGER);"
+                         "INSERT INTO counter VALUES (0, 0, 0);")
+        db.execute(f"PRAGMA user_version={mnistlab.catalog.SCHEMA_VERSION}")
+    assert _names(RunStore()) == {run_id: "A"}
+    assert list(store.home.glob("catalog.sqlite.broken-*"))
+
+
+def test_a_catalog_another_program_holds_is_a_sentence_and_leaves_no_orphan_folder(monkeypatch, capsys):
+    """Another process holding BEGIN IMMEDIATE. Before: rename and train waited, then a 'database is locked'
+    traceback, and train left a folder with only spec.json that every listing warned about."""
+    from mnistlab.cli import main
+
+    store = RunStore()
+    run_id = _finished_run(store, "A")
+    monkeypatch.setattr(mnistlab.catalog, "BUSY_SECONDS", 0.5)
+    mnistlab.catalog.Catalog._open.clear()
+    holder = sqlite3.connect(store.home / "catalog.sqlite", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        assert main(["rename", run_id, "B"]) == 2
+        assert "the run catalog is busy" in capsys.readouterr().err
+        assert main(["train", "--preset", "MLP 1", "--epochs", "1", "--limit", "100"]) == 2
+        err = capsys.readouterr().err
+        assert "the run catalog is busy" in err and "Traceback" not in err
+        assert [path.name for path in store.runs_dir.iterdir()] == [run_id]  # no half-made run folder
+        assert main(["runs"]) == 0  # reading still works while the catalog is held
+    finally:
+        holder.rollback()
+        holder.close()
+    assert main(["rename", run_id, "B"]) == 0 and _names(RunStore()) == {run_id: "B"}
+
+
+def test_a_disk_too_full_for_the_catalog_is_a_sentence(monkeypatch, capsys):
+    """16 KB free. Before: rename's 'database or disk is full' traceback. (The catalog's write fails here as SQLite
+    fails on a full disk; the folder's own files are written by the store, whose full disk has its own sentence.)"""
+    from mnistlab.cli import main
+
+    store = RunStore()
+    run_id = _finished_run(store, "A")
+
+    def full(self, *entries):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    put = mnistlab.catalog.Catalog.put
+
+    monkeypatch.setattr(mnistlab.catalog.Catalog, "put", full)
+    assert main(["rename", run_id, "B"]) == 2
+    err = capsys.readouterr().err
+    assert f"Run {run_id} was not changed: the disk is full." in err and "Traceback" not in err
+    monkeypatch.setattr(mnistlab.catalog.Catalog, "put", put)
+    assert _names(RunStore()) == {run_id: "A"}  # as the sentence says

@@ -79,13 +79,26 @@ def test_a_script_file_name_is_text_in_the_docstring_never_code(filename):
     assert f"python {filename} [--data" in docstring and "__import__" not in calls
 
 
-def test_a_run_name_with_a_lone_surrogate_gives_a_whole_script():
-    """Before: a 0-byte script (the name could not be encoded as UTF-8)."""
-    experiment = Experiment('bad\udcff """ \\ name', (Flatten(), Dense(10, "softmax")), TrainConfig(epochs=1))
-    script = script_for(experiment, "r1")
-    script.encode("utf-8")  # raises if anything unencodable reached the text
-    docstring, _ = _docstring_and_calls(script)
+def test_a_run_name_with_quotes_and_backslashes_is_text_in_the_docstring():
+    experiment = Experiment('my """net""" \\ v2', (Flatten(), Dense(10, "softmax")), TrainConfig(epochs=1))
+    docstring, _ = _docstring_and_calls(script_for(experiment, "r1"))
     assert docstring.startswith(f"{experiment.name}: 7,850 parameters")
+
+
+def test_a_run_named_before_names_were_checked_exports_a_whole_script(tmp_path, capsys):
+    """A lone surrogate in an old spec.json's name. Before: a 0-byte script (UTF-8 cannot encode it)."""
+    import json
+
+    from mnistlab.store import RunStore
+    from test_store import _finished_run
+
+    store = RunStore()
+    run_id = _finished_run(store, "A")
+    spec = store.runs_dir / run_id / "spec.json"
+    spec.write_text(json.dumps(dict(json.loads(spec.read_text()), name="bad\udcff")))
+    assert main(["export", run_id, "--script", str(tmp_path / "run.py")]) == 0
+    docstring, _ = _docstring_and_calls((tmp_path / "run.py").read_text(encoding="utf-8"))
+    assert docstring.startswith("bad\ufffd: 7,850 parameters")
 
 
 def test_export_writes_the_hostile_name_as_a_file_whose_docstring_holds_it(trained_store, tmp_path, monkeypatch,
@@ -370,3 +383,40 @@ def test_an_import_that_fills_the_disk_keeps_nothing_and_says_so(tmp_path, monke
     with pytest.raises(DrawingError, match="No space left on device"):
         Drawings(tmp_path / "home").import_npz(tmp_path / "set.npz")
     assert len(written) == 3 and Drawings(tmp_path / "home").count() == 0
+
+
+# ---------------------------------------------------------------- 4. a name with a lone surrogate
+
+def test_a_name_of_bytes_that_are_not_utf8_is_refused_at_the_door(capsys):
+    """`rename R "$(printf 'bad\\xff')"`: Python hands the byte over as the lone surrogate U+DCFF. Before: accepted,
+    and then `runs`, `show`, export and every page that shows names failed for everyone (UnicodeEncodeError)."""
+    from mnistlab.store import RunStore
+    from test_store import _finished_run
+
+    run_id = _finished_run(RunStore(), "A")
+    assert main(["rename", run_id, "bad\udcff"]) == 2
+    assert "bytes that are not UTF-8" in capsys.readouterr().err
+    assert main(["train", "--preset", "MLP 1", "--name", "bad\udcff", "--epochs", "1", "--limit", "100"]) == 2
+
+
+def test_a_name_written_before_the_check_is_listed_and_shown(store_home):
+    """Old run.json and spec.json files holding "\\udcff" (JSON's escape survives where UTF-8 cannot): every
+    listing and `show` print them, with U+FFFD in its place."""
+    import json
+
+    from test_cli import run_cli
+
+    from mnistlab.store import RunStore
+    from test_store import _finished_run
+
+    store = RunStore()
+    run_id = _finished_run(store, "A")
+    folder = store.runs_dir / run_id
+    for name in ("run.json", "spec.json"):
+        content = json.loads((folder / name).read_text())
+        (folder / name).write_text(json.dumps(dict(content, name="bad\udcff")))  # ensure_ascii: "bad\\udcff"
+    for args in (["runs"], ["show", run_id]):
+        out = run_cli(*args)
+        assert out.returncode == 0 and "bad\ufffd" in out.stdout and "Traceback" not in out.stderr, out.stderr
+    out = run_cli("runs", "--json")
+    assert out.returncode == 0 and json.loads(out.stdout)[0]["name"] == "bad\ufffd"
