@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import socket
+import struct
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +39,15 @@ PROCESS = Path(__file__).resolve().with_name("prediction_process.py")
 # reload them all, one evicting the next.
 CAPACITY = 16
 RECYCLE_GROWTH = 256 * 2**20  # replace the prediction process once it has grown this much since its first answer
+# How long a request may go unanswered before the process is taken for wedged and replaced: a reading, a view or the
+# list of loaded models (a cold model loads in about a second), and, for scoring a set, a millisecond more for each
+# image and model (1,000 drawings × 15 models cold: 2.3 s). The process's start (TensorFlow's import) has its own.
+REPLY_SECONDS = 15.0
+READY_SECONDS = 120.0
+
+
+class Unanswered(Exception):
+    """The prediction process did not answer in time."""
 
 
 class PredictionProcess:
@@ -45,6 +55,8 @@ class PredictionProcess:
 
     def __init__(self, home: Path, capacity: int):
         ours, theirs = socket.socketpair()
+        # A send to a process that reads nothing more fails (EAGAIN) instead of blocking; the socket stays blocking.
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", int(REPLY_SECONDS), 0))
         env = dict(os.environ, MNISTLAB_HOME=str(home), MNISTLAB_PREDICT_FD=str(theirs.fileno()),
                    MNISTLAB_PREDICT_CAPACITY=str(capacity))
         self.process = subprocess.Popen([sys.executable, str(PROCESS)], stdin=subprocess.DEVNULL,
@@ -58,16 +70,28 @@ class PredictionProcess:
         """Wait until TensorFlow is imported in the child; raise StoreError if it could not start."""
         if self._ready is None:
             try:
+                if not self.connection.poll(READY_SECONDS):
+                    self.kill()
+                    raise StoreError(f"The prediction process could not start within {READY_SECONDS:g} s.")
                 self._ready = self.connection.recv()
             except (EOFError, OSError):
                 self._ready = {"failed": f"it exited with code {self.process.wait()}"}
         if "failed" in self._ready:
             raise StoreError(f"The prediction process could not start: {self._ready['failed']}")
 
-    def ask(self, request: dict) -> dict:
+    def ask(self, request: dict, seconds: float) -> dict:
+        """The reply to one request; Unanswered when none came within `seconds` (EOFError/OSError: it died)."""
         self.wait_ready()
         self.connection.send(request)
+        if not self.connection.poll(seconds):
+            raise Unanswered
         return self.connection.recv()
+
+    def kill(self) -> None:
+        """End a process that no longer answers (stopped, or stuck): closing its connection would not."""
+        self.connection.close()
+        self.process.kill()
+        self.process.wait()
 
     def close(self) -> None:
         self.connection.close()  # the child leaves when its connection closes
@@ -81,9 +105,10 @@ class PredictionProcess:
 class Predictor:
     """Reads drawings with runs' models, in the prediction process (started at once, so it is warm)."""
 
-    def __init__(self, store: RunStore, capacity: int = CAPACITY):
+    def __init__(self, store: RunStore, capacity: int = CAPACITY, reply_seconds: float = REPLY_SECONDS):
         self.store = store
         self.capacity = capacity
+        self.reply_seconds = reply_seconds
         self._process: PredictionProcess | None = None  # only touched by the thread
         self._broken: dict[str, str] = {}  # run id → why its model could not be used, until it answers
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mnistlab-predictor")
@@ -159,11 +184,18 @@ class Predictor:
 
     def _round_trip(self, request: dict) -> dict:
         """In the thread: send, receive; a dead process is started again once."""
+        seconds = self.reply_seconds + 0.001 * len(request.get("images", ())) * len(request.get("run_ids", ()))
         for attempt in (1, 2):
             process = self._started()
             try:
-                reply = process.ask(request)
+                reply = process.ask(request, seconds)
                 break
+            except Unanswered:
+                process.kill()
+                self._process = None
+                self._started()  # its replacement warms up while the page says what happened
+                raise StoreError(f"The prediction process did not answer within {seconds:g} s, so it was replaced; "
+                                 f"try again in a few seconds.") from None
             except (EOFError, OSError):
                 self._stop()
                 if attempt == 2:

@@ -154,6 +154,28 @@ def test_a_prediction_process_that_dies_is_started_again(predictor, store_of_cop
     assert predictor.pid not in (None, first)
 
 
+def test_a_wedged_prediction_process_is_a_sentence_and_is_replaced(store_of_copies):
+    """SIGSTOP the process, draw. Before: the page stayed "running" for 84 s with the old reading and no message."""
+    import time
+
+    predictor = Predictor(store_of_copies, capacity=2, reply_seconds=2)
+    try:
+        run = _runs(store_of_copies)["a"]
+        canvas, label = drawn_digit(4)
+        assert predictor.predict_drawing(run, canvas).digit == label
+        wedged = predictor.pid
+        os.kill(wedged, signal.SIGSTOP)
+        started = time.monotonic()
+        with pytest.raises(StoreError, match="did not answer within 2 s, so it was replaced"):
+            predictor.predict_drawing(run, canvas)
+        assert time.monotonic() - started < 10
+        assert predictor.pid not in (None, wedged)  # the replacement is already starting
+        assert not os.path.exists(f"/proc/{wedged}")  # and the wedged one is gone, not left stopped
+        assert predictor.predict_drawing(run, canvas).digit == label
+    finally:
+        predictor.close()
+
+
 def test_the_caller_never_imports_tensorflow(store_of_copies):
     """A process that reads drawings through the predictor (the server) never has TensorFlow in it."""
     code = """
