@@ -52,8 +52,10 @@ class Cluster:
             raise ValueError("give a scheduler address or a number of local workers")
         self._local = None
         if workers is not None:
-            if workers < 1:
-                raise ClusterError(f"--workers {workers}: give at least one worker.")
+            most = local_workers_at_most()
+            if not 1 <= workers <= most:  # checked before a process starts: 10,000 ran out of file descriptors
+                raise ClusterError(f"--workers {workers}: give 1 to {most} worker(s) on this machine (one a core: "
+                                   f"each trains on a core of its own and holds about 0.7 GB).")
             threads = threads or max(1, (os.cpu_count() or 1) // workers)
             try:
                 self._local = _local_cluster(workers)
@@ -83,6 +85,11 @@ class Cluster:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def local_workers_at_most() -> int:
+    """As many local workers as the machine has cores: more would only take turns on them."""
+    return os.cpu_count() or 1
 
 
 def cluster_from(scheduler: str | None = None, workers: int | None = None) -> Cluster | None:
@@ -305,6 +312,8 @@ def _connect(address: str, seconds: float):
     Client() forever."""
     from distributed import Client
 
+    _check_address(address)
+    _check_listening(address, seconds)
     found = {}
 
     def attempt():
@@ -318,9 +327,45 @@ def _connect(address: str, seconds: float):
     thread.join(seconds + 2)
     if "client" in found:
         return found["client"]
-    raise ClusterError(f"No Dask scheduler answered at {address} within {seconds:g} s: start one with "
-                       f"`dask scheduler` and workers with `dask worker {address}` (README, \"A class or a lab\"), "
-                       f"or train on this machine without --scheduler and without {SCHEDULER_ENV}.")
+    raise ClusterError(_no_scheduler(address, seconds))
+
+
+def _check_address(address: str) -> None:
+    """A scheduler address as Dask reads it (tcp://host:port), checked before a Client exists: a Client that
+    fails in its constructor is still closed when it is collected, and that close waits 10 s, then prints a
+    TimeoutError traceback."""
+    from distributed.comm import parse_address
+    from distributed.comm.addressing import parse_host_port
+
+    try:
+        parse_host_port(parse_address(address)[1])
+    except (ValueError, TypeError) as err:
+        raise ClusterError(f"{address!r} is not a Dask scheduler address ({err}); give one such as "
+                           f"tcp://lab-server:8786.") from None
+
+
+def _check_listening(address: str, seconds: float) -> None:
+    """Whether anything accepts a connection at the address, asked with a plain socket, so that no Client is made
+    (and left to time out when collected) where nothing listens."""
+    import socket
+
+    from distributed.comm import parse_address
+    from distributed.comm.addressing import parse_host_port
+
+    scheme, location = parse_address(address)
+    if scheme not in ("tcp", "tls"):
+        return
+    host, port = parse_host_port(location)
+    try:
+        socket.create_connection((host, port), timeout=seconds).close()
+    except OSError:
+        raise ClusterError(_no_scheduler(address, seconds)) from None
+
+
+def _no_scheduler(address: str, seconds: float) -> str:
+    return (f"No Dask scheduler answered at {address} within {seconds:g} s: start one with `dask scheduler` and "
+            f"workers with `dask worker {address}` (README, \"A class or a lab\"), or train on this machine "
+            f"without --scheduler and without {SCHEDULER_ENV}.")
 
 
 def train_stored(cluster: Cluster, store, experiments: list[Experiment], observers_for=lambda run_id, e: ()) -> list:

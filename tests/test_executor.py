@@ -242,3 +242,30 @@ def test_the_server_starts_its_own_training_processes_with_mnistlab_workers(smal
     run_id = training.submit(small_cnn.with_config(train_limit=1000))
     assert _wait(lambda: store.load(run_id).status == "completed", 180)
     assert store.load(run_id).info["executor"] == "dask" and training.problem is None
+
+
+def test_more_local_workers_than_cores_is_refused_before_any_starts(capsys):
+    """--workers 10000. Before: no upper bound — it hung with 66,746 'Too many open files' tracebacks (1 GB)."""
+    from mnistlab.cli import main
+
+    started = time.monotonic()
+    code = main(["train", "--preset", "MLP 1", "--epochs", "1", "--limit", "100", "--workers", "10000"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"--workers 10000: give 1 to {os.cpu_count()} worker(s)" in err and "Traceback" not in err
+    assert time.monotonic() - started < 5 and RunStore().list_runs().runs == []
+
+
+@pytest.mark.parametrize("address, sentence", [("nonsense", "'nonsense' is not a Dask scheduler address"),
+                                               ("tcp://[::1]:x", "is not a Dask scheduler address"),
+                                               ("closed", "No Dask scheduler answered at tcp://127.0.0.1:")])
+def test_a_bad_scheduler_address_is_one_quick_sentence_and_nothing_else(address, sentence, store_home):
+    """Before: a malformed MNISTLAB_SCHEDULER printed the sentence, then 'Exception ignored … TimeoutError' from the
+    half-made Client's close at exit, 10 s later."""
+    address = f"tcp://127.0.0.1:{_free_port()}" if address == "closed" else address
+    started = time.monotonic()
+    out = subprocess.run([sys.executable, "-m", "mnistlab", "train", "--preset", "MLP 1", "--epochs", "1",
+                          "--limit", "100"], cwd=REPO, capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, MNISTLAB_SCHEDULER=address, MNISTLAB_HOME=str(store_home)))
+    assert out.returncode == 2 and sentence in out.stderr
+    assert "Exception ignored" not in out.stderr and "Traceback" not in out.stderr, out.stderr
+    assert time.monotonic() - started < 9  # the import of TensorFlow-free mnistlab and Dask, and the sentence
