@@ -24,7 +24,7 @@ from .home import default_home
 from .metrics import confusion_matrix
 from .npzfile import NpzError, is_regular_file, read_npz
 from .preprocess import canvas_to_mnist
-from .store import StoreError, atomic_write_bytes
+from .store import StoreError, atomic_write_bytes, remove_stale_temporaries
 
 MAX_DRAWINGS = 100_000      # in the set, and in a file imported
 MAX_CANVAS_SIDE = 1024      # px: a drawing larger than this is not a canvas drawing
@@ -66,6 +66,7 @@ class Drawings:
             raise DrawingError("There is no digit on this drawing to keep.")
         if len(self._files()) >= MAX_DRAWINGS:
             raise DrawingError(f"The class's set already holds {MAX_DRAWINGS:,} drawings; delete some first.")
+        remove_stale_temporaries(self.folder)  # what a save killed before its rename left
         return self._write(_png(canvas), np.round(255 * digit).astype(np.uint8), int(label), session)
 
     def count(self) -> int:
@@ -122,6 +123,7 @@ class Drawings:
         """Add every image of an .npz in Keras's layout (x_test and y_test, or x_train and y_train): checked from
         its headers before anything is read (uint8, N×28×28, at most MAX_DRAWINGS, labels 0–9), never unpickled."""
         x, y = _read_set(Path(path))
+        remove_stale_temporaries(self.folder)
         if len(self._files()) + len(y) > MAX_DRAWINGS:
             raise DrawingError(f"Importing {len(y):,} drawings would take the set past {MAX_DRAWINGS:,}.")
         written = []

@@ -26,6 +26,7 @@ import secrets
 import shutil
 import sqlite3
 import tempfile
+import time
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -229,6 +230,9 @@ class RunStore:
         if not self.runs_dir.is_dir():
             return listing
         names = self._folder_names()
+        if not self.catalog.reconciled:  # once a process: what writers killed mid-write (SIGKILL) left behind
+            for name in names:
+                remove_stale_temporaries(self.runs_dir / name)
         entries = self._current(names, self.catalog.entries())
         self._index(self.catalog.remove, *(run_id for run_id in set(entries) - set(names)))
         self.catalog.reconciled = True
@@ -541,6 +545,23 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except OSError as err:
         Path(tmp).unlink(missing_ok=True)
         raise StoreError(f"Cannot write {path}: {err.strerror or err}.") from None
+
+
+STALE_SECONDS = 600  # a temporary file this old belongs to no write in progress: every write takes well under it
+
+
+def remove_stale_temporaries(folder: Path) -> None:
+    """Remove the temporary files (`.NAME.*.tmp`, `.model-*.keras`) that a writer killed before its rename left in
+    `folder`, once they are STALE_SECONDS old; a write in progress is never touched."""
+    try:
+        with os.scandir(folder) as entries:
+            temporaries = [entry for entry in entries if entry.name.startswith(".") and (
+                entry.name.endswith(".tmp") or entry.name.startswith(".model-")) and entry.is_file(follow_symlinks=False)]
+        for entry in temporaries:
+            if time.time() - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS:
+                os.unlink(entry.path)
+    except OSError:
+        pass  # a folder we cannot read or clean is no worse than before
 
 
 def _check_model_archive(path: Path) -> None:

@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from conftest import drawn_digit
 from mnistlab.spec import Dense, Experiment, Flatten
 from mnistlab.store import RunStore, StoreError, runs_table, write_json
 
@@ -170,3 +171,33 @@ def test_a_finished_run_keeps_its_prediction_for_every_test_image(trained_store,
     assert run.predictions() is None
     path.unlink()
     assert run.predictions() is None
+
+
+def test_temporaries_a_killed_writer_left_are_removed_once_stale(tmp_path):
+    """SIGKILL between a temporary file's write and its rename. Before: hidden .tmp files that nothing cleaned."""
+    import time
+
+    import mnistlab.catalog
+    from mnistlab.drawings import Drawings
+    from mnistlab.store import STALE_SECONDS
+
+    store = RunStore()
+    run_id = _finished_run(store, "A")
+    folder = store.runs_dir / run_id
+    old = time.time() - STALE_SECONDS - 60
+    for name in (".run.json.k2j3h.tmp", ".model-0a1b2c3d.keras", ".history.json.q9w8.tmp"):
+        (folder / name).write_text("partial")
+    for name in (".run.json.k2j3h.tmp", ".model-0a1b2c3d.keras"):
+        os.utime(folder / name, (old, old))
+    mnistlab.catalog.Catalog._open.clear()  # a new process
+    assert [run.run_id for run in RunStore().list_runs().runs] == [run_id]
+    left = sorted(path.name for path in folder.iterdir() if path.name.startswith(".") and path.name != ".lock")
+    assert left == [".history.json.q9w8.tmp"]  # a write that may still be in progress is left alone
+
+    drawings = Drawings(store.home)
+    drawings.folder.mkdir(parents=True)
+    (drawings.folder / ".20260101-000000-000000-0000aaaa.npz.x1.tmp").write_bytes(b"half")
+    os.utime(drawings.folder / ".20260101-000000-000000-0000aaaa.npz.x1.tmp", (old, old))
+    canvas, label = drawn_digit(2)
+    drawings.save(canvas, label)
+    assert [path.name for path in drawings.folder.iterdir() if path.name.startswith(".")] == []
