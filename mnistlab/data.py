@@ -104,7 +104,7 @@ def _read_npz(path: Path) -> dict:
     try:
         return read_npz(path, lambda headers: _check_npz_headers(headers, path))[0]
     except NpzError as err:
-        raise DataError(f"MNIST file {path} cannot be used: {err}.") from None
+        raise DataError(f"MNIST file {path} {err}.") from None
 
 
 def _check_npz_headers(headers: dict, path: Path) -> list[str]:

@@ -92,10 +92,10 @@ class Drawings:
         path = self._path(drawing_id)
         try:
             if not is_regular_file(path):
-                raise NpzError("it is not a plain file")
+                raise NpzError("is not a plain file")
             arrays, _ = read_npz(path, lambda headers: [*_drawing_members(headers), "canvas_png"])
         except (OSError, NpzError) as err:
-            raise DrawingError(f"Drawing {drawing_id} cannot be read: {err}.") from None
+            raise DrawingError(f"Drawing {drawing_id} cannot be read: it {err}.") from None
         return arrays["canvas_png"].tobytes()
 
     def delete(self, drawing_id: str) -> None:
@@ -204,7 +204,7 @@ def _drawing_members(headers: dict) -> list[str]:
             and len(headers["canvas_png"][0]) == 1 and headers["canvas_png"][0][0] <= MAX_FILE_BYTES
             and headers["canvas_png"][1] == np.uint8 and text(headers["created"]) and text(headers["session"]))
     if not fits:
-        raise NpzError("its arrays are not a drawing's")
+        raise NpzError("does not hold a drawing's arrays")
     return ["input", "label", "created", "session"]
 
 
@@ -215,7 +215,7 @@ def _read_set(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
         arrays, _ = read_npz(path, lambda headers: _set_members(headers, where))
     except NpzError as err:
-        raise DrawingError(f"{where} is not a readable .npz: {err}.") from None
+        raise DrawingError(f"{where} is not a readable .npz: it {err}.") from None
     x, y = arrays.values()
     if y.size and y.max() > 9:
         raise DrawingError(f"{where}: its labels include {int(y.max())}, outside 0–9.")

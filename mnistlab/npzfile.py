@@ -26,7 +26,8 @@ _UNREADABLE = (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error, lz
 
 
 class NpzError(ValueError):
-    """The file is not an .npz we can read; the message says why, in a few words (the caller names the file)."""
+    """The file is not an .npz we can read; the message is what is wrong with it as a predicate ("holds pickled
+    objects, …"), for a sentence that begins with the file's name."""
 
 
 Header = tuple[tuple[int, ...], np.dtype]
@@ -71,13 +72,13 @@ def _check_members(archive: zipfile.ZipFile) -> list[str]:
     can be gigabytes, before a single header byte could be checked."""
     members = archive.infolist()
     if any(member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for member in members):
-        raise NpzError("it holds an array compressed by a method numpy does not use (only stored or deflated)")
+        raise NpzError("holds an array compressed by a method numpy does not use (only stored or deflated)")
     names = [member.filename for member in members]
     odd = [name for name in names if not name.endswith(".npy")]
     if odd:
-        raise NpzError(f"it holds {odd[0]!r}, which is not an .npy array")
+        raise NpzError(f"holds {odd[0]!r}, which is not an .npy array")
     if len(set(names)) != len(names):
-        raise NpzError("it holds two members of one name")
+        raise NpzError("holds two members of one name")
     return names
 
 
@@ -92,7 +93,7 @@ def _read_header(member):
     read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
     shape, fortran_order, dtype = read(member)
     if dtype.hasobject:
-        raise NpzError("it holds pickled objects, which are never loaded")
+        raise NpzError("holds pickled objects, which are never loaded")
     return shape, fortran_order, dtype
 
 
@@ -106,16 +107,16 @@ def _read_data(member, shape: tuple[int, ...], dtype: np.dtype, fortran_order: b
     size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     data = member.read(size)
     if len(data) != size:
-        raise NpzError("an array is shorter than its header says")
+        raise NpzError("has an array shorter than its header says")
     return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran_order else "C").copy()
 
 
 def _reason(err: Exception) -> str:
     if isinstance(err, zipfile.BadZipFile):
-        return f"it is truncated or not an npz archive ({err})"
+        return f"is truncated or not an npz archive ({err})"
     if isinstance(err, (zlib.error, lzma.LZMAError, EOFError)) or "compressed" in str(err).lower():
-        return f"its compressed data is damaged ({err})"
-    return f"it cannot be read ({type(err).__name__}: {err})"
+        return f"has damaged compressed data ({err})"
+    return f"cannot be read ({type(err).__name__}: {err})"
 
 
 def is_regular_file(path: Path) -> bool:

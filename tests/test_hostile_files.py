@@ -311,7 +311,7 @@ def test_a_corrupt_deflate_stream_in_mnist_is_a_sentence(mnist_path, tmp_path):
     for i in range(middle - 5000, middle - 4000):
         raw[i] ^= 0x5A
     path.write_bytes(bytes(raw))
-    with pytest.raises(DataError, match="cannot be used"):
+    with pytest.raises(DataError, match="has damaged compressed data|is truncated or not an npz archive"):
         load_mnist(path)
 
 
