@@ -312,7 +312,7 @@ def _connect(address: str, seconds: float):
     Client() forever."""
     from distributed import Client
 
-    _check_address(address)
+    check_address(address)
     _check_listening(address, seconds)
     found = {}
 
@@ -330,7 +330,7 @@ def _connect(address: str, seconds: float):
     raise ClusterError(_no_scheduler(address, seconds))
 
 
-def _check_address(address: str) -> None:
+def check_address(address: str) -> None:
     """A scheduler address as Dask reads it (tcp://host:port), checked before a Client exists: a Client that
     fails in its constructor is still closed when it is collected, and that close waits 10 s, then prints a
     TimeoutError traceback."""
@@ -345,8 +345,8 @@ def _check_address(address: str) -> None:
 
 
 def _check_listening(address: str, seconds: float) -> None:
-    """Whether anything accepts a connection at the address, asked with a plain socket, so that no Client is made
-    (and left to time out when collected) where nothing listens."""
+    """Whether anything accepts a connection at the address within `seconds`, asked with a plain socket, so that no
+    Client is made (and left to time out when collected) where nothing listens."""
     import socket
 
     from distributed.comm import parse_address
@@ -356,10 +356,15 @@ def _check_listening(address: str, seconds: float) -> None:
     if scheme not in ("tcp", "tls"):
         return
     host, port = parse_host_port(location)
-    try:
-        socket.create_connection((host, port), timeout=seconds).close()
-    except OSError:
-        raise ClusterError(_no_scheduler(address, seconds)) from None
+    deadline = time.monotonic() + seconds
+    while True:  # a scheduler that is still starting refuses at first, as Client's own connect allows for
+        try:
+            socket.create_connection((host, port), timeout=max(0.1, deadline - time.monotonic())).close()
+            return
+        except OSError:
+            if time.monotonic() >= deadline:
+                raise ClusterError(_no_scheduler(address, seconds)) from None
+            time.sleep(0.1)
 
 
 def _no_scheduler(address: str, seconds: float) -> str:
