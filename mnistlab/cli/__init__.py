@@ -1,0 +1,60 @@
+"""`mnistlab` (or `python -m mnistlab`): the command line, a module per group of commands —
+
+    runs        presets, runs, show, compare, rename, delete
+    training    train, reproduce
+    inspecting  predict, inspect, export
+    drawings    drawings add | list | export | import | evaluate
+    serving     serve, worker
+
+Progress goes to stderr, results to stdout (`--json` for machines). Errors are one sentence and a non-zero exit
+code. TensorFlow is imported only by commands that need it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from .. import __version__
+from ..data import DataError
+from ..spec import SpecError
+from ..store import StoreError
+from . import drawings, inspecting, runs, serving, training
+from .common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, CliError
+
+__all__ = ["main", "build_parser", "CliError"]
+GROUPS = (runs, training, inspecting, drawings, serving)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_OK
+    try:
+        return args.handler(args) or EXIT_OK
+    except (CliError, SpecError, DataError, StoreError, KeyError, ValueError) as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("\ninterrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `show RUN | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush has somewhere to go
+        return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mnistlab",
+        description="Train, compare and probe the course report's MLPs and CNNs on real MNIST. "
+                    "Runs are stored under $MNISTLAB_HOME (default ~/.mnistlab); "
+                    "MNISTLAB_DATA points at a local mnist.npz.")
+    parser.add_argument("--version", action="version", version=f"mnistlab {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for group in GROUPS:
+        group.add_commands(sub)
+    return parser

@@ -1,0 +1,267 @@
+"""Training from the command line: train and reproduce, here or on a Dask cluster, with progress on stderr."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+
+from ..spec import Experiment, summarize_layers, validate
+from ..store import RunStore
+from ..train import TrainingObserver, clock, eta_seconds
+from .common import EXIT_ERROR, EXIT_OK, CliError, command, to_json
+
+
+def add_commands(sub) -> None:
+    p = command(sub, "train", "train a preset or a spec file and store the run",
+                'mnistlab train --preset "CNN 5" --limit 5000 --epochs 1', cmd_train)
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--preset", help='a preset name, e.g. "CNN 5"')
+    source.add_argument("--spec", type=Path, help="a JSON spec file")
+    _add_training_overrides(p)
+    seeds = p.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=int, help="random seed (repeatable runs)")
+    seeds.add_argument("--seeds", help="train once per seed, e.g. 1,2,3: one run each, compared as a group")
+    seeds.add_argument("--repeats", type=int, help="train N times, with seeds 1 to N")
+    p.add_argument("--name", help="name for the run")
+    p.add_argument("--json", action="store_true", help="print the run id, folder and metrics as JSON")
+    _add_executor_options(p)
+
+    p = command(sub, "reproduce", "train the report's experiments and compare with its numbers",
+                'mnistlab reproduce --only "MLP 1,CNN 5" --epochs 2 --output repro.md', cmd_reproduce)
+    p.add_argument("--only", help='comma-separated preset names, e.g. "MLP 1,CNN 5"')
+    _add_training_overrides(p)
+    p.add_argument("--seeds", type=int, default=1,
+                   help="runs per experiment: the report's seed (42) and the next ones (--seeds 3: 42, 43, 44)")
+    p.add_argument("--redo", action="store_true", help="train again even where a matching run exists")
+    p.add_argument("--output", type=Path, help="write the comparison as Markdown to this file")
+    _add_executor_options(p)
+
+
+def _add_training_overrides(p):
+    p.add_argument("--epochs", type=int, help="override the number of epochs")
+    p.add_argument("--limit", type=int, help="train on the first N training images only")
+
+
+def _add_executor_options(p) -> None:
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, help="train on N worker processes of this machine at once (Dask)")
+    where.add_argument("--scheduler", help="train on the Dask cluster at this address, e.g. tcp://lab-server:8786 "
+                                           "(default: $MNISTLAB_SCHEDULER; neither: train here)")
+
+
+def cmd_train(args) -> int:
+    from ..groups import parse_seeds, repeat_seeds
+
+    experiment = _experiment_from_args(args)
+    validate(experiment)
+    try:
+        seeds = (parse_seeds(args.seeds) if args.seeds is not None
+                 else repeat_seeds(args.repeats) if args.repeats is not None else None)
+    except ValueError as err:
+        raise CliError(str(err)) from None
+    experiments = [experiment.with_config(seed=seed) for seed in seeds] if seeds else [experiment]
+    store = RunStore()
+    payloads = []
+    for one, (run_id, result) in zip(experiments, _trained(store, experiments, args)):
+        payload = {"run_id": run_id, "folder": str(store.runs_dir / run_id), "seed": one.config.seed,
+                   "status": result.status, "message": result.message, "metrics": _headline(result.metrics)}
+        payloads.append(payload)
+        if not args.json:
+            _print_trained(payload, result.metrics)
+    if args.json:
+        print(to_json(payloads if seeds else payloads[0], indent=2))
+    return EXIT_OK if all(payload["status"] not in ("failed", "interrupted") for payload in payloads) else EXIT_ERROR
+
+
+def _print_trained(payload: dict, metrics: dict | None) -> None:
+    print(f"run {payload['run_id']}: {payload['status']}" + (f" — {payload['message']}" if payload["message"] else ""))
+    if metrics:
+        print(f"test accuracy {metrics['accuracy']:.4f} · Keras precision {metrics['keras_precision']:.4f} · "
+              f"Keras recall {metrics['keras_recall']:.4f} · macro F1 {metrics['macro_f1']:.4f}")
+    print(f"stored in {payload['folder']}")
+
+
+def cmd_reproduce(args) -> int:
+    from ..data import load_mnist
+    from ..groups import MAX_REPEATS
+    from ..reproduce import (compare, finding_verdicts, findings_markdown, markdown_report, reproduction_experiment,
+                             reproduction_group, select_presets, spread_markdown, spread_row)
+
+    presets = select_presets(args.only)
+    if not 1 <= args.seeds <= MAX_REPEATS:
+        raise CliError(f"--seeds {args.seeds}: give 1 to {MAX_REPEATS} runs per experiment.")
+    store = RunStore()
+    missing = []
+    for preset in presets:
+        for seed in range(preset.experiment.config.seed, preset.experiment.config.seed + args.seeds):
+            experiment = reproduction_experiment(preset, args.epochs, args.limit, seed)
+            done = None if args.redo else store.find_completed(experiment)
+            if done:
+                print(f"{preset.name}, seed {seed}: already reproduced by run {done.run_id}, skipped "
+                      f"(--redo trains again).", file=sys.stderr)
+            else:
+                missing.append(experiment)
+    for _ in _trained(store, missing, args, announce=True):  # each run is stored as it ends: a stop resumes
+        pass
+    table = markdown_report(compare(store, presets, args.epochs, args.limit))
+    if args.seeds > 1:
+        runs = store.list_runs().runs
+        table += "\n" + spread_markdown([(preset, spread_row(preset, reproduction_group(preset, runs, args.epochs,
+                                                                                          args.limit)))
+                                         for preset in presets])
+        (_, _), (_, labels) = load_mnist()
+        table += "\n" + findings_markdown(finding_verdicts(presets, runs, labels, args.epochs, args.limit))
+    print(table)
+    if args.output:
+        try:
+            args.output.write_text(table, encoding="utf-8")
+        except OSError as err:
+            raise CliError(f"Cannot write {args.output}: {err.strerror or err}.") from None
+        print(f"written to {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _experiment_from_args(args) -> Experiment:
+    if args.preset:
+        from ..presets import get_preset
+
+        experiment = get_preset(args.preset).experiment
+    else:
+        try:
+            text = args.spec.read_text(encoding="utf-8")
+        except OSError as err:
+            raise CliError(f"Cannot read the spec file {args.spec}: {err.strerror or err}.") from None
+        except UnicodeDecodeError:
+            raise CliError(f"The spec file {args.spec} is not UTF-8 text.") from None
+        experiment = Experiment.from_json(text)
+    changes = {key: value for key, value in
+               {"epochs": args.epochs, "train_limit": args.limit, "seed": args.seed}.items() if value is not None}
+    if changes:
+        experiment = experiment.with_config(**changes)
+    if args.name:
+        experiment = Experiment(args.name, experiment.layers, experiment.config)
+    return experiment
+
+
+def _trained(store: RunStore, experiments: list[Experiment], args, announce: bool = False):
+    """(run_id, result) for each experiment: here, one after the other, or all at once on the Dask cluster that
+    --workers, --scheduler or $MNISTLAB_SCHEDULER names (connected before any run is stored)."""
+    from ..executor import ClusterError, cluster_from, train_stored
+
+    try:
+        cluster = cluster_from(args.scheduler, args.workers)
+    except ClusterError as err:
+        raise CliError(str(err)) from None
+    if cluster is None:
+        for number, experiment in enumerate(experiments, start=1):
+            if len(experiments) > 1 or announce:
+                print(f"{experiment.name}, seed {experiment.config.seed}: training {summarize_layers(experiment)}"
+                      f" ({number} of {len(experiments)})", file=sys.stderr)
+            yield _train_and_store(store, experiment)
+        return
+    with cluster:
+        print(f"training {len(experiments)} run(s) on the Dask cluster at {cluster.address} "
+              f"({cluster.workers} worker(s))", file=sys.stderr)
+        yield from train_stored(cluster, store, experiments,
+                                lambda run_id, experiment: [RemoteProgressPrinter(experiment)])
+
+
+def _train_and_store(store: RunStore, experiment: Experiment):
+    """Train with the progress printer and the run recorder; Ctrl-C stops after the current batch."""
+    from ..data import load_mnist_float
+    from ..store import RunRecorder
+    from ..train import StopSignal, train
+
+    validate(experiment)
+    data = load_mnist_float()  # a missing or broken MNIST is one sentence, with no failed run left behind
+    run_id = store.create_run(experiment)
+    stop = StopSignal()
+    with _stop_on_ctrl_c(stop):
+        result = train(experiment, [RunRecorder(store, run_id), ProgressPrinter()], stop=stop,
+                       data=data)  # stored before shown
+    return run_id, result
+
+
+class _stop_on_ctrl_c:
+    """First Ctrl-C asks training to stop gracefully; a second one interrupts at once."""
+
+    def __init__(self, stop):
+        self.stop = stop
+
+    def __enter__(self):
+        self.previous = signal.signal(signal.SIGINT, self._handle)
+
+    def __exit__(self, *exc):
+        signal.signal(signal.SIGINT, self.previous)
+
+    def _handle(self, signum, frame):
+        if self.stop.requested:
+            raise KeyboardInterrupt
+        self.stop.request()
+        print("\nstopping after this batch (Ctrl-C again to abort)…", file=sys.stderr)
+
+
+def _headline(metrics):
+    if not metrics:
+        return None
+    keys = ("accuracy", "keras_precision", "keras_recall", "macro_f1", "per_class_accuracy")
+    return {key: metrics[key] for key in keys}
+
+
+class RemoteProgressPrinter(TrainingObserver):
+    """One line per epoch for a run on the cluster, named, since several runs' lines interleave."""
+
+    def __init__(self, experiment: Experiment, stream=None):
+        self.label = f"{experiment.name}, seed {experiment.config.seed}"
+        self.stream = stream or sys.stderr
+
+    def run_started(self, event):
+        print(f"{self.label}: started on {event.environment.get('worker')}", file=self.stream)
+
+    def epoch_ended(self, event):
+        val = f" · val acc {event.val_accuracy:.4f}" if event.val_accuracy is not None else ""
+        print(f"{self.label}: epoch {event.epoch}/{event.epochs} loss {event.loss:.4f} acc {event.accuracy:.4f}{val}",
+              file=self.stream)
+
+    def run_ended(self, result):
+        print(f"{self.label}: {result.status}" + (f" — {result.message}" if result.message else ""), file=self.stream)
+
+
+class ProgressPrinter(TrainingObserver):
+    """Prints a progress line to stderr: epoch, batch, loss, accuracy, ETA."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self._steps = 0
+        self._epochs = 0
+        self._epoch_seconds = []
+
+    def run_started(self, event):
+        self._steps, self._epochs = event.steps_per_epoch, event.epochs
+        print(f"{event.experiment.name}: {event.train_samples:,} training images, "
+              f"{event.validation_samples:,} for validation, {event.epochs} epoch(s) of "
+              f"{event.steps_per_epoch} batches", file=self.stream)
+
+    def batch_ended(self, event):
+        if not self.tty:
+            return
+        done = event.batch / self._steps
+        bar = "█" * int(done * 24) + "·" * (24 - int(done * 24))
+        eta = eta_seconds(self._epoch_seconds, self._epochs, event.epoch, event.batch, self._steps, event.elapsed)
+        self.stream.write(f"\repoch {event.epoch}/{self._epochs} {bar} {event.batch}/{self._steps} "
+                          f"loss {event.loss:.4f} acc {event.accuracy:.4f} ETA {clock(eta)}  ")
+        self.stream.flush()
+
+    def epoch_ended(self, event):
+        self._epoch_seconds.append(event.seconds)
+        val = (f" · val loss {event.val_loss:.4f} val acc {event.val_accuracy:.4f}"
+               if event.val_loss is not None else "")
+        prefix = "\r" if self.tty else ""
+        print(f"{prefix}epoch {event.epoch}/{event.epochs} loss {event.loss:.4f} acc {event.accuracy:.4f}{val} "
+              f"· {event.seconds:.1f} s · ETA {clock(event.eta)}" + " " * 10, file=self.stream)
+
+    def run_ended(self, result):
+        if result.message:
+            print(result.message, file=self.stream)
