@@ -1,10 +1,20 @@
-"""What the dashboard's child processes (training, prediction) share: their memory, and dying with the server."""
+"""What the dashboard's processes share: finding mnistlab from a checkout, their memory, and dying with the server."""
 
 from __future__ import annotations
 
 import ctypes
 import signal
+import sys
 from pathlib import Path
+
+
+def checkout_on_path() -> None:
+    """Run from a checkout (`streamlit run dashboard/app.py`, which puts only dashboard/ on the path), make its
+    mnistlab importable. Installed, the dashboard lives inside the mnistlab package and mnistlab is importable
+    already: nothing is added (above it is site-packages' mnistlab folder, whose modules must not become top-level)."""
+    root = Path(__file__).resolve().parents[1]
+    if (root / "mnistlab" / "__init__.py").is_file() and str(root) not in sys.path:
+        sys.path.insert(0, str(root))
 
 
 def rss_bytes(pid: int | str = "self") -> int:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
+from typing import Callable
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
-    sys.path.insert(0, str(ROOT))
+from child import checkout_on_path
 
-from typing import Callable  # noqa: E402
+checkout_on_path()
 
 import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402

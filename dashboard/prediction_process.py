@@ -28,13 +28,12 @@ import os
 import sys
 from collections import OrderedDict
 from multiprocessing.connection import Connection
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from child import checkout_on_path, die_with_parent, rss_bytes
 
-from child import die_with_parent, rss_bytes  # noqa: E402
+checkout_on_path()
 from mnistlab import backend  # noqa: E402
 from mnistlab.inspect import inspection  # noqa: E402
 from mnistlab.store import RunStore, StoreError, file_stamp  # noqa: E402

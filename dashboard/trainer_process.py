@@ -23,11 +23,10 @@ import os
 import signal
 import sys
 from dataclasses import asdict
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from child import checkout_on_path, die_with_parent, rss_bytes
 
-from child import die_with_parent, rss_bytes  # noqa: E402
+checkout_on_path()
 from mnistlab import backend  # noqa: E402
 from mnistlab.data import DataError, load_mnist_float  # noqa: E402
 from mnistlab.spec import Experiment  # noqa: E402
