@@ -39,11 +39,14 @@ def device() -> str:
 
 
 def environment() -> dict:
-    """What trained a run, for its run.json: TensorFlow's and Keras's versions and the device."""
+    """What trained a run, for its run.json: MNIST Lab's, TensorFlow's and Keras's versions and the device."""
+    from . import __version__
+
     keras_module = keras()
     import tensorflow as tf
 
-    return {"tensorflow_version": tf.__version__, "keras_version": keras_module.__version__, "device": device()}
+    return {"mnistlab_version": __version__, "tensorflow_version": tf.__version__,
+            "keras_version": keras_module.__version__, "device": device()}
 
 
 @contextmanager

@@ -47,6 +47,10 @@ epochs = epochs_text(run.info.get("epochs_run", 0))
 st.caption(f"{STATUS_ICONS.get(run.status, '')} {run.status} · {epochs} epoch(s) · "
            f"trained in {clock(run.info.get('train_seconds'))} · {run.experiment.config.train_limit or 60000:,} "
            f"training images · created {run.info.get('created', '?')}")
+software = [f"{label} {run.info[key]}" for label, key in (("MNIST Lab", "mnistlab_version"), ("TensorFlow",
+            "tensorflow_version"), ("Keras", "keras_version"), ("on", "device")) if run.info.get(key)]
+if software:
+    st.caption("Trained with " + " · ".join(software))
 if run.status == "diverged":
     st.error(f"This run diverged. {run.info.get('message', '')}", icon=":material/error:")
 
