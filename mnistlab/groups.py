@@ -38,7 +38,7 @@ def repeat_seeds(count: int, first: int = 1, what: str = "--repeats") -> tuple[i
     if count < 1:
         raise ValueError(f"{what} {count}: give at least 1.")
     if count > MAX_REPEATS:  # before the seeds are listed: a count can be 2**63
-        raise ValueError(f"{what} {count} is more than {MAX_REPEATS} repeats in one go.")
+        raise ValueError(f"{count} seeds is more than {MAX_REPEATS} repeats in one go.")
     return _at_most(tuple(range(first, first + count)))
 
 
