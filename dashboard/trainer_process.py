@@ -1,6 +1,6 @@
 """The dashboard's training process: trains the runs the server sends it, one at a time.
 
-Run by `worker.TrainingWorker` as a child process, so that TensorFlow's per-model memory
+Run by `trainer_client.LocalTrainer` as a child process, so that TensorFlow's per-model memory
 (which a long-lived process never fully returns) stays out of the server and is released
 whenever the worker recycles this process. Protocol, one JSON object per line:
 
@@ -22,7 +22,6 @@ import json
 import os
 import signal
 import sys
-from dataclasses import asdict
 
 from child import checkout_on_path, die_with_parent, rss_bytes
 
@@ -31,7 +30,7 @@ from mnistlab import backend  # noqa: E402
 from mnistlab.data import DataError, load_mnist_float  # noqa: E402
 from mnistlab.spec import Experiment  # noqa: E402
 from mnistlab.store import RunRecorder, RunStore  # noqa: E402
-from mnistlab.train import StopSignal, TrainingObserver, train  # noqa: E402
+from mnistlab.train import StopSignal, TrainingObserver, event_to_dict, train  # noqa: E402
 
 
 class EventWriter(TrainingObserver):
@@ -46,16 +45,16 @@ class EventWriter(TrainingObserver):
         self.stream.flush()
 
     def run_started(self, event):
-        self.send("run_started", **{k: v for k, v in asdict(event).items() if k != "experiment"})
+        self.send("run_started", **event_to_dict(event))
 
     def batch_ended(self, event):
-        self.send("batch_ended", **asdict(event))
+        self.send("batch_ended", **event_to_dict(event))
 
     def epoch_ended(self, event):
-        self.send("epoch_ended", **asdict(event))
+        self.send("epoch_ended", **event_to_dict(event))
 
     def evaluation_started(self, event):
-        self.send("evaluation_started", **asdict(event))
+        self.send("evaluation_started", **event_to_dict(event))
 
     def run_ended(self, result):
         self.ended = True

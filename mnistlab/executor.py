@@ -19,23 +19,20 @@ Facts behind these choices, measured on this machine: ../shared/notes/dask-train
 
 from __future__ import annotations
 
-import logging
 import os
 import queue
 import threading
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 from .spec import Experiment
 from .store import INTERRUPTED
-from .train import FAILED, StopSignal, TrainingObserver, TrainResult, event_from
+from .train import FAILED, StopSignal, TrainingObserver, TrainResult, event_from, event_to_dict, notify
 
 SCHEDULER_ENV = "MNISTLAB_SCHEDULER"
 CONNECT_SECONDS = 5.0
 STOP_CHECK_SECONDS = 0.5  # how often a remote run asks whether it was stopped (each ask is a ~2 ms round trip)
 _DONE = object()
-_log = logging.getLogger(__name__)
 
 
 class ClusterError(Exception):
@@ -67,9 +64,16 @@ class Cluster:
         self.client = _connect(address, connect_seconds)
         self.threads = threads
 
+    stores_runs = False  # a run's result comes back to this machine, whose RunRecorder writes the store
+
     @property
     def workers(self) -> int:
         return len(self.client.scheduler_info(n_workers=-1)["workers"])
+
+    @property
+    def slots(self) -> int:
+        """Runs at once: one a worker (asked of the scheduler: a lab machine may join or leave)."""
+        return self.workers
 
     def submit(self, experiment: Experiment, run_id: str, observers=(), batch_every: int = 10) -> ClusterRun:
         """Start training `experiment` as the (already stored) run `run_id` on a free worker."""
@@ -148,16 +152,11 @@ class ClusterRun:
         if kind == "run_started":
             self.worker = event.environment.get("worker")
         if kind in ("batch_ended", "epoch_ended"):
-            self._history["batches" if kind == "batch_ended" else "epochs"].append(asdict(event))
+            self._history["batches" if kind == "batch_ended" else "epochs"].append(event_to_dict(event))
         return event
 
     def _tell(self, name: str, event) -> None:
-        """Every observer hears the event, even when one of them fails (the run's folder deleted meanwhile)."""
-        for observer in self.observers:
-            try:
-                getattr(observer, name)(event)
-            except Exception:  # noqa: BLE001 — said in the log; the run and the other observers go on
-                _log.exception("observer %s failed on %s for run %s", type(observer).__name__, name, self.run_id)
+        notify(self.observers, name, event)
 
     def _outcome(self) -> TrainResult:
         """The task's result as a TrainResult (the model as its file), or an interrupted run if the worker died."""
@@ -247,17 +246,16 @@ class _EventSender(TrainingObserver):
         self.worker.log_event(self.topic, {"kind": kind, **fields})
 
     def run_started(self, event):
-        fields = {k: v for k, v in asdict(event).items() if k not in ("experiment", "environment")}
-        self._send("run_started", {**fields, "environment": self.environment})
+        self._send("run_started", {**event_to_dict(event), "environment": self.environment})
 
     def batch_ended(self, event):
-        self._send("batch_ended", asdict(event))
+        self._send("batch_ended", event_to_dict(event))
 
     def epoch_ended(self, event):
-        self._send("epoch_ended", asdict(event))
+        self._send("epoch_ended", event_to_dict(event))
 
     def evaluation_started(self, event):
-        self._send("evaluation_started", asdict(event))
+        self._send("evaluation_started", event_to_dict(event))
 
 
 class _RemoteStop(StopSignal):

@@ -11,6 +11,7 @@ so an observer must be quick and must not touch UI state directly.
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import threading
 import time
@@ -79,6 +80,7 @@ class TrainResult:
     predictions: np.ndarray | None = None  # the predicted digit per test image (uint8), for comparing runs
 
 
+_log = logging.getLogger(__name__)
 EVENT_CLASSES = {"run_started": RunStarted, "batch_ended": BatchEnded, "epoch_ended": EpochEnded,
                  "evaluation_started": EvaluationStarted}
 
@@ -89,6 +91,24 @@ def event_from(kind: str, values: dict, experiment: Experiment):
     event_class = EVENT_CLASSES[kind]
     known = {name: values[name] for name in event_class.__dataclass_fields__ if name in values and name != "experiment"}
     return event_class(experiment, **known) if event_class is RunStarted else event_class(**known)
+
+
+def event_to_dict(event) -> dict:
+    """An event as plain values, for a pipe's JSON line or a Dask worker's logged event (`event_from` turns them
+    back): the experiment is left out, as whoever receives the event has it."""
+    return {name: getattr(event, name) for name in event.__dataclass_fields__ if name != "experiment"}
+
+
+def notify(observers, name: str, event) -> None:
+    """Tell every observer of an event (`name` is the observer method). An observer watches a run — a progress
+    printer, a page, a recorder whose folder was deleted meanwhile — and never decides its outcome: one that fails
+    is logged, and the others still hear the event and the run goes on. The same in every process a run is
+    trained or watched in (here, the dashboard's training process, a Dask worker, the machine a run was sent from)."""
+    for observer in observers:
+        try:
+            getattr(observer, name)(event)
+        except Exception:  # noqa: BLE001
+            _log.exception("observer %s failed on %s", type(observer).__name__, name)
 
 
 class TrainingObserver:
@@ -276,8 +296,7 @@ class _BridgeLogic:
         self._emit("epoch_ended", event)
 
     def _emit(self, name, event):
-        for observer in self.observers:
-            getattr(observer, name)(event)
+        notify(self.observers, name, event)
 
 
 def eta_seconds(epoch_seconds: list[float], epochs: int, epoch: int, batch: int, steps: int,
