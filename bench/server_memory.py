@@ -1,7 +1,7 @@
 """Server memory: RSS of the dashboard's process after each trained run and a visit to every page.
 
 The server trains in a child process (dashboard/trainer_process.py), replaced whenever it has
-grown by worker.RECYCLE_GROWTH, and predicts in another (dashboard/prediction_process.py); both
+grown by trainer_client.RECYCLE_GROWTH, and predicts in another (dashboard/prediction_process.py); both
 children's RSS is reported beside the server's.
 
 Each round, in headless Chromium: build a small CNN (CNN 4 on a 10,000-image slice, 1 epoch), train

@@ -37,7 +37,7 @@ from mnistlab.data import load_mnist_float
 from mnistlab.presets import get_preset
 from mnistlab.store import RunRecorder, RunStore
 from mnistlab.train import TrainingObserver, train
-from worker import LiveRun
+from live import LiveRun
 
 
 END_OF_RUN: list[float] = []

@@ -78,7 +78,7 @@ def test_a_crashed_training_process_fails_the_run_and_is_replaced(small_cnn):
     worker = TrainingWorker(store)
     doomed = worker.submit(small_cnn.with_config(epochs=20, train_limit=None))
     assert _wait(lambda: worker.current() is not None and worker.current().batches_history, 60)
-    worker._trainer.process.kill()
+    worker.executor.process.process.kill()
     assert _wait(lambda: not worker.busy, 60)
     run = store.load(doomed)
     assert run.status == "failed" and "ended unexpectedly" in run.info["message"]
@@ -104,23 +104,23 @@ def test_server_memory_stays_out_of_training(small_cnn):
 
 
 def test_training_process_is_replaced_once_it_has_grown(small_cnn, monkeypatch):
-    import worker as worker_module
+    import trainer_client
 
-    monkeypatch.setattr(worker_module, "RECYCLE_GROWTH", -2**40)  # any size counts as grown
+    monkeypatch.setattr(trainer_client, "RECYCLE_GROWTH", -2**40)  # any size counts as grown
     store = RunStore()
     worker = TrainingWorker(store)
     worker.submit(small_cnn)
     assert _wait(lambda: not worker.busy)
-    first_pid = worker._trainer.process.pid  # its first run only sets the baseline
+    first_pid = worker.executor.process.process.pid  # its first run only sets the baseline
     worker.submit(small_cnn)
     assert _wait(lambda: not worker.busy)
-    assert _wait(lambda: worker._trainer is not None and worker._trainer.process.pid != first_pid, 60)
+    assert _wait(lambda: worker.executor.process is not None and worker.executor.process.process.pid != first_pid, 60)
     assert [run.status for run in store.list_runs().runs] == ["completed", "completed"]
 
 
 def test_live_run_estimates_time_left_from_the_first_batches(small_cnn):
     from mnistlab.train import BatchEnded, EpochEnded, RunStarted
-    from worker import LiveRun
+    from live import LiveRun
 
     live = LiveRun("r", small_cnn)
     live.run_started(RunStarted(small_cnn, epochs=2, steps_per_epoch=100, train_samples=6400, validation_samples=0))
