@@ -324,14 +324,6 @@ class RunStore:
         """The run a user names (see `resolve`)."""
         return self.load(self.resolve(query))
 
-    def find_completed(self, experiment: Experiment, runs: list[Run] | None = None) -> Run | None:
-        """The newest completed or diverged run with exactly this spec (for resumable reproduction)."""
-        wanted = experiment.to_dict()
-        for run in self.list_runs().runs if runs is None else runs:
-            if run.status in ("completed", "diverged") and run.experiment.to_dict() == wanted:
-                return run
-        return None
-
     def _folder_names(self) -> list[str]:
         """Every run folder's name (its run id), newest first."""
         try:

@@ -20,6 +20,7 @@ SMOKE_RUNS = {
     "inside_page.py": (["--smoke", "--home", "{trained}"], "Inside / Draw"),
     "class_scoring.py": (["--smoke"], "after one more drawing"),
     "cluster.py": (["--smoke"], "worker(s): "),
+    "report_page.py": (["--runs", "20", "--repeats", "1"], "the Report page's store work"),
 }
 
 

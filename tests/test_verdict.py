@@ -179,10 +179,10 @@ def test_the_reports_findings_are_judged_over_seeds_and_image_by_image(reproduce
     from scipy import stats
 
     from mnistlab.presets import get_preset
-    from mnistlab.reproduce import finding_verdicts, findings_markdown
+    from mnistlab.reproduce import RunIndex, finding_verdicts, findings_markdown
 
     store = reproduced
-    [row] = finding_verdicts([get_preset("MLP 2"), get_preset("MLP 1")], store.list_runs().runs, labels)
+    [row] = finding_verdicts([get_preset("MLP 2"), get_preset("MLP 1")], RunIndex.of(store.list_runs().runs), labels)
     assert (row["experiment"], row["against"], row["claim"]) == ("MLP 2", "MLP 1", "same")
     reference = stats.ttest_ind([0.950, 0.952], [0.920, 0.921], equal_var=False)
     assert row["difference"] == pytest.approx(0.0305) and row["p_value"] == pytest.approx(reference.pvalue)

@@ -5,7 +5,7 @@ import pandas as pd
 import charts
 from common import follow_runs, go_to_results, show_figure, show_warnings, st, store, test_labels, worker
 from mnistlab.presets import PRESETS
-from mnistlab.reproduce import CLAIMS, compare, finding_verdicts, reproduction_group, spread_row
+from mnistlab.reproduce import CLAIMS, RunIndex, compare, finding_verdicts, reproduction_group, spread_row
 
 ROW_PX = 35  # st.dataframe's row height
 
@@ -19,14 +19,15 @@ st.caption("Each row is one of the report's experiments at its own settings (ful
 
 listing = store().list_runs()
 show_warnings(listing.warnings)
-comparisons = compare(store(), list(PRESETS))
+index = RunIndex.of(listing.runs)  # the runs indexed once for every question below
+comparisons = compare(index, list(PRESETS))
 
 current = worker().current()
 training_now = next((c.preset.name for c in comparisons if current and current.experiment == c.preset.experiment), None)
 rows = []
 for c in comparisons:
     ours = c.ours or {}
-    spread = spread_row(c.preset, reproduction_group(c.preset, listing.runs))  # over seeds: reproduce --seeds 3
+    spread = spread_row(c.preset, reproduction_group(c.preset, index))  # over seeds: reproduce --seeds 3
     rows.append({
         "experiment": c.preset.name, "params": c.preset.params,
         "report accuracy": c.preset.report.accuracy, "our accuracy": ours.get("accuracy"),
@@ -58,7 +59,7 @@ if done:
                                      [c.preset.report.accuracy for c in done],
                                      title="Our test accuracy, with the report's as diamonds"), key="report_chart")
 
-verdicts = finding_verdicts(list(PRESETS), listing.runs, test_labels())
+verdicts = finding_verdicts(list(PRESETS), index, test_labels())
 if verdicts:
     st.subheader("Do the report's findings hold up?")
     st.caption("Each finding against the experiment it compares with, both reproduced over several seeds "

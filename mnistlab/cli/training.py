@@ -85,18 +85,19 @@ def _print_trained(payload: dict, metrics: dict | None) -> None:
 def cmd_reproduce(args) -> int:
     from ..data import load_mnist
     from ..groups import MAX_REPEATS
-    from ..reproduce import (compare, finding_verdicts, findings_markdown, markdown_report, reproduction_experiment,
-                             reproduction_group, select_presets, spread_markdown, spread_row)
+    from ..reproduce import (RunIndex, compare, finding_verdicts, findings_markdown, markdown_report,
+                             reproduction_experiment, reproduction_group, select_presets, spread_markdown, spread_row)
 
     presets = select_presets(args.only)
     if not 1 <= args.seeds <= MAX_REPEATS:
         raise CliError(f"--seeds {args.seeds}: give 1 to {MAX_REPEATS} runs per experiment.")
     store = RunStore()
+    index = RunIndex.of(store.list_runs().runs)
     missing = []
     for preset in presets:
         for seed in range(preset.experiment.config.seed, preset.experiment.config.seed + args.seeds):
             experiment = reproduction_experiment(preset, args.epochs, args.limit, seed)
-            done = None if args.redo else store.find_completed(experiment)
+            done = None if args.redo else index.completed(experiment)
             if done:
                 print(f"{preset.name}, seed {seed}: already reproduced by run {done.run_id}, skipped "
                       f"(--redo trains again).", file=sys.stderr)
@@ -104,14 +105,14 @@ def cmd_reproduce(args) -> int:
                 missing.append(experiment)
     for _ in _trained(store, missing, args, announce=True):  # each run is stored as it ends: a stop resumes
         pass
-    table = markdown_report(compare(store, presets, args.epochs, args.limit))
+    index = RunIndex.of(store.list_runs().runs)  # with the runs just trained
+    table = markdown_report(compare(index, presets, args.epochs, args.limit))
     if args.seeds > 1:
-        runs = store.list_runs().runs
-        table += "\n" + spread_markdown([(preset, spread_row(preset, reproduction_group(preset, runs, args.epochs,
+        table += "\n" + spread_markdown([(preset, spread_row(preset, reproduction_group(preset, index, args.epochs,
                                                                                           args.limit)))
                                          for preset in presets])
         (_, _), (_, labels) = load_mnist()
-        table += "\n" + findings_markdown(finding_verdicts(presets, runs, labels, args.epochs, args.limit))
+        table += "\n" + findings_markdown(finding_verdicts(presets, index, labels, args.epochs, args.limit))
     print(table)
     if args.output:
         try:
