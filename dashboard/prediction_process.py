@@ -36,6 +36,7 @@ from child import checkout_on_path, die_with_parent, rss_bytes
 checkout_on_path()
 from mnistlab import backend  # noqa: E402
 from mnistlab.inspect import inspection  # noqa: E402
+from mnistlab.predict import read_digits  # noqa: E402
 from mnistlab.store import RunStore, StoreError, file_stamp  # noqa: E402
 
 FAILED_LOADS_KEPT = 100
@@ -107,8 +108,6 @@ def answer(cache: ModelCache, request: dict) -> dict:
     return {"probabilities": found, "errors": errors, "rss": rss_bytes()}
 
 
-SCORE_BATCH = 128  # images a call: a CNN's maps for 1,000 images at once took hundreds of MB, and the process's
-                  # growth past RECYCLE_GROWTH had it replaced — and every model loaded again — after each scoring
 SCORED_MODELS_KEPT = 64
 # (run id, model file stamp) → {an image's digest: the digit the model read}. Each drawing is scored once per model:
 # a drawing saved by a student then costs every model one image, not the whole set again.
@@ -117,7 +116,7 @@ _scores: OrderedDict[tuple, dict[bytes, int]] = OrderedDict()
 
 def score(cache: ModelCache, request: dict) -> dict:
     """Each model's digit for each of a set of 28×28 images (the class's drawings); only images a model has not
-    read before are predicted (in batches of SCORE_BATCH), so a remembered set needs no model loaded."""
+    read before are predicted (a batch of predict.SET_BATCH at a time), so a remembered set needs no model loaded."""
     pixels = np.ascontiguousarray(request["images"], dtype=np.uint8).reshape(-1, 28, 28)
     digests = [hashlib.blake2b(image.tobytes(), digest_size=16).digest() for image in pixels]
     predicted, errors = {}, {}
@@ -132,11 +131,8 @@ def score(cache: ModelCache, request: dict) -> dict:
             except StoreError as err:
                 errors[run_id] = str(err)
                 continue
-            images = pixels[unseen].astype(np.float32)[..., None] / 255.0
-            for start in range(0, len(unseen), SCORE_BATCH):
-                digits = np.asarray(model.predict_on_batch(images[start:start + SCORE_BATCH])).argmax(axis=1)
-                for i, digit in zip(unseen[start:start + SCORE_BATCH], digits):
-                    known[digests[i]] = int(digit)
+            for i, digit in zip(unseen, read_digits(model, pixels[unseen])):
+                known[digests[i]] = int(digit)
         predicted[run_id] = np.array([known[digest] for digest in digests], np.uint8)
     while len(_scores) > SCORED_MODELS_KEPT:
         _scores.popitem(last=False)

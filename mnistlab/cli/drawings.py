@@ -83,8 +83,8 @@ def cmd_import(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from ..drawings import Drawings, class_score, gap_sentence
+    from ..predict import read_digits
     from ..store import RunStore
-    from ..train import predict_probabilities
 
     x, y, _ = Drawings().dataset()
     if not len(y):
@@ -93,8 +93,7 @@ def cmd_evaluate(args) -> int:
     run = store.find_run(args.run)
     if not run.metrics:
         raise CliError(f"Run {run.run_id} ({run.name}) has no trained model to evaluate ({run.status}).")
-    probabilities = predict_probabilities(store.load_model(run.run_id), (x.astype("float32") / 255.0)[..., None])
-    score = class_score(y, probabilities.argmax(axis=1))  # as the Class test page scores it
+    score = class_score(y, read_digits(store.load_model(run.run_id), x))  # as the Class test page scores it
     per_digit = {d: value for d, value in enumerate(score.per_digit) if value is not None}
     result = {"run_id": run.run_id, "name": run.name, "drawings": int(len(y)), "accuracy": score.accuracy,
               "mnist_accuracy": run.metrics["accuracy"], "per_digit_accuracy": per_digit,
