@@ -12,14 +12,16 @@ checkout_on_path()
 import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
 
+from mnistlab.status import RunStatus  # noqa: E402,F401  (pages import it from here)
 from mnistlab.store import Run, RunStore, StoreError  # noqa: E402
 from mnistlab.train import clock  # noqa: E402,F401  (pages import it from here)
 from predictor import Predictor  # noqa: E402
 from worker import TrainingWorker  # noqa: E402
 
-STATUS_ICONS = {"completed": ":material/check_circle:", "stopped": ":material/stop_circle:",
-                "diverged": ":material/error:", "failed": ":material/cancel:", "running": ":material/directions_run:",
-                "queued": ":material/hourglass_top:", "interrupted": ":material/warning:"}
+STATUS_ICONS = {RunStatus.COMPLETED: ":material/check_circle:", RunStatus.STOPPED: ":material/stop_circle:",
+                RunStatus.DIVERGED: ":material/error:", RunStatus.FAILED: ":material/cancel:",
+                RunStatus.RUNNING: ":material/directions_run:", RunStatus.QUEUED: ":material/hourglass_top:",
+                RunStatus.INTERRUPTED: ":material/warning:"}
 
 
 def store() -> RunStore:

@@ -22,7 +22,8 @@ from pathlib import Path
 from child import GrowthWatch
 from mnistlab.spec import Experiment
 from mnistlab.store import RunStore
-from mnistlab.train import FAILED, TrainResult, event_from, notify
+from mnistlab.status import RunStatus
+from mnistlab.train import TrainResult, event_from, notify
 
 TRAINER = Path(__file__).resolve().with_name("trainer_process.py")
 RECYCLE_GROWTH = 256 * 2**20  # replace the training process once it has grown this much since its first run
@@ -169,9 +170,9 @@ class LocalRun:
 
     def _failed(self, message: str) -> TrainResult:
         """A run the process could not train: said to the observers and written to the store here."""
-        result = TrainResult(FAILED, None, {"epochs": [], "batches": []}, None, 0.0, message=message)
+        result = TrainResult(RunStatus.FAILED, None, {"epochs": [], "batches": []}, None, 0.0, message=message)
         try:
-            self.trainer.store.update(self.run_id, status=FAILED, message=message)
+            self.trainer.store.update(self.run_id, status=RunStatus.FAILED, message=message)
         except Exception:  # noqa: BLE001 — the run folder may be gone (deleted from another tab)
             pass
         notify(self.observers, "run_ended", result)  # after the store: a page that hears it reads the failure

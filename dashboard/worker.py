@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from live import LiveRun, LiveSnapshot
 from mnistlab.executor import SCHEDULER_ENV  # the name only: Dask itself is imported when a cluster is used
 from mnistlab.spec import Experiment, validate
-from mnistlab.store import INTERRUPTED, RunRecorder, RunStore
-from mnistlab.train import FAILED, TrainingObserver, TrainResult
+from mnistlab.status import RunStatus
+from mnistlab.store import RunRecorder, RunStore
+from mnistlab.train import TrainingObserver, TrainResult
 from trainer_client import LocalTrainer
 
 ORIGIN = "dashboard"  # run.json's origin for runs queued here
@@ -177,10 +178,10 @@ class TrainingWorker:
 
     def _fail(self, run_id: str, live: LiveRun, message: str) -> None:
         try:
-            self.store.update(run_id, status=FAILED, message=message)
+            self.store.update(run_id, status=RunStatus.FAILED, message=message)
         except Exception:  # noqa: BLE001 — the run folder may be gone (deleted from another tab)
             pass
-        live.run_ended(TrainResult(FAILED, None, {"epochs": [], "batches": []}, None, 0.0, message=message))
+        live.run_ended(TrainResult(RunStatus.FAILED, None, {"epochs": [], "batches": []}, None, 0.0, message=message))
 
     # ---------------------------------------------------------------- the line
 
@@ -193,7 +194,7 @@ class TrainingWorker:
         """Runs queued here that never started before the server last stopped: in line again, oldest first.
         (Their queue lived in the old server's memory; the store still has them, owned by a process now gone.)"""
         for run in reversed(self.store.list_runs().runs):
-            if run.info.get("origin") == ORIGIN and run.status == INTERRUPTED and "started" not in run.info:
+            if run.info.get("origin") == ORIGIN and run.status == RunStatus.INTERRUPTED and "started" not in run.info:
                 self.store.claim(run.run_id)
                 self._enqueue(QueuedRun(run.run_id, run.experiment))
 

@@ -26,8 +26,8 @@ import time
 from pathlib import Path
 
 from .spec import Experiment
-from .store import INTERRUPTED
-from .train import FAILED, StopSignal, TrainingObserver, TrainResult, event_from, event_to_dict, notify
+from .status import RunStatus
+from .train import StopSignal, TrainingObserver, TrainResult, event_from, event_to_dict, notify
 
 SCHEDULER_ENV = "MNISTLAB_SCHEDULER"
 CONNECT_SECONDS = 5.0
@@ -165,9 +165,9 @@ class ClusterRun:
         except Exception as err:  # noqa: BLE001 — a worker or the scheduler gone, or the task itself failed there
             seconds, epochs = time.perf_counter() - self._started, self._history["epochs"]
             if not _lost(err):
-                return TrainResult(FAILED, None, self._history, None, seconds,
+                return TrainResult(RunStatus.FAILED, None, self._history, None, seconds,
                                    message=f"Training failed on the Dask worker: {type(err).__name__}: {err}")
-            return TrainResult(INTERRUPTED, None, self._history, None, seconds,
+            return TrainResult(RunStatus.INTERRUPTED, None, self._history, None, seconds,
                                message=f"The Dask worker training this run stopped ({type(err).__name__}); the run "
                                        f"keeps the {len(epochs)} epoch{'' if len(epochs) == 1 else 's'} received.",
                                epochs_run=epochs[-1]["completed"] if epochs else 0.0)
@@ -222,7 +222,7 @@ def remote_training(experiment: dict, run_id: str, topic: str, stop_name: str, t
         result = train(Experiment.from_dict(experiment), [sender], stop=_RemoteStop(Event(stop_name)),
                        data=load_mnist_float(), batch_every=batch_every)
     except Exception as err:  # a failed run is a result like any other (no MNIST here, no TensorFlow): it is stored
-        return {"status": FAILED, "message": f"Training failed: {type(err).__name__}: {err}",
+        return {"status": RunStatus.FAILED, "message": f"Training failed: {type(err).__name__}: {err}",
                 "history": {"epochs": [], "batches": []}, "metrics": None, "predictions": None, "model": None,
                 "seconds": 0.0, "epochs_run": 0.0}
     model = None

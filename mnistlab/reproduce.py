@@ -65,7 +65,7 @@ class RunIndex:
         """`runs` as a listing gives them, newest first."""
         newest, by_group = {}, {}
         for run in runs:
-            if run.status in ("completed", "diverged"):
+            if run.status.is_outcome:
                 newest.setdefault(run.experiment, run)
                 if run.metrics:
                     by_group.setdefault(group_key(run.experiment), []).append(run)

@@ -40,10 +40,9 @@ from .catalog import Catalog, Entry, folder_stamp
 from .home import default_home
 from .metrics import metrics_problem
 from .spec import Experiment, SpecError, check_name, summarize_layers, total_params, validate
+from .status import RunStatus
 from .train import TrainingObserver
 
-QUEUED, RUNNING, INTERRUPTED = "queued", "running", "interrupted"
-FINISHED_WITH_MODEL = ("completed", "stopped", "diverged")
 MODEL_ENTRY_LIMITS = {  # bytes each entry of a model.keras may unpack to (MAX_PARAMS floats, with optimizer slots)
     "config.json": 10 * 2**20, "metadata.json": 2**20, "model.weights.h5": 256 * 2**20, "other": 10 * 2**20}
 PREDICTIONS = "predictions.npy"
@@ -85,8 +84,8 @@ class Run:
         return self.info.get("name", self.experiment.name)
 
     @property
-    def status(self) -> str:
-        return self.info["status"]
+    def status(self) -> RunStatus:
+        return RunStatus(self.info["status"])
 
     def mistakes(self) -> list[dict]:
         """The test images the model got wrong, most confident first (kept out of listings: up to 0.5 MB)."""
@@ -128,7 +127,7 @@ class RunStore:
 
     # ---------------------------------------------------------------- writing
 
-    def create_run(self, experiment: Experiment, status: str = QUEUED, origin: str | None = None) -> str:
+    def create_run(self, experiment: Experiment, status: str = RunStatus.QUEUED, origin: str | None = None) -> str:
         """Make the run's folder with its spec and a run.json owned by this process (`origin`: who queued it)."""
         run_id = f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{_slug(experiment.name)}-{secrets.token_hex(2)}"
         path = self.runs_dir / run_id
@@ -355,8 +354,11 @@ class RunStore:
         if entry.problem:
             raise StoreError(entry.problem)
         info = entry.info  # shared with the catalog's mirror: a Run's info is read-only, like its metrics
-        if info["status"] in (QUEUED, RUNNING) and not _owner_alive(info):
-            info = dict(info, status=INTERRUPTED)
+        if info["status"] not in set(RunStatus):  # a row a catalog kept from before statuses were checked
+            raise StoreError(f"Run folder {entry.run_id} skipped: run.json's status {info['status']!r} is none of "
+                             f"{', '.join(RunStatus)}.")
+        if RunStatus(info["status"]).in_progress and not _owner_alive(info):
+            info = dict(info, status=RunStatus.INTERRUPTED)
         return Run(entry.run_id, self.runs_dir, info, entry.experiment, entry.summary, entry.has_model)
 
 
@@ -366,7 +368,7 @@ def _read_entry(folder: Path) -> Entry:
     has_model = (folder / "model.keras").is_file()
     try:
         info, experiment, metrics = _parse_run(folder)
-        if info["status"] in FINISHED_WITH_MODEL and not has_model:
+        if RunStatus(info["status"]).has_model and not has_model:
             raise StoreError(f"Run folder {folder.name} skipped: its model file model.keras is missing.")
     except StoreError as err:
         return Entry(folder.name, stamp, problem=str(err))
@@ -415,6 +417,8 @@ def _parse_run(folder: Path) -> tuple[dict, Experiment, dict | None]:
         raise StoreError(f"{skipped} run.json is a JSON {type(info).__name__}, not an object.")
     if not isinstance(info.get("status"), str):
         raise StoreError(f"{skipped} run.json has no status.")
+    if info["status"] not in set(RunStatus):
+        raise StoreError(f"{skipped} run.json's status {info['status']!r} is none of {', '.join(RunStatus)}.")
     if not isinstance(info.get("name", ""), str):
         raise StoreError(f"{skipped} run.json's name is not text.")
     try:
@@ -476,7 +480,7 @@ class RunRecorder(TrainingObserver):
         from . import backend
 
         environment = event.environment or {**backend.environment(), "executor": "local"}  # a remote run says its own
-        self.store.update(self.run_id, status=RUNNING, started=now_iso(), **environment, epochs_planned=event.epochs,
+        self.store.update(self.run_id, status=RunStatus.RUNNING, started=now_iso(), **environment, epochs_planned=event.epochs,
                           steps_per_epoch=event.steps_per_epoch, train_samples=event.train_samples,
                           validation_samples=event.validation_samples, **_owner())
 

@@ -23,8 +23,8 @@ from . import backend
 from .data import load_mnist_float
 from .metrics import evaluate_predictions, predicted_classes
 from .spec import Experiment, memory_estimate, validate
+from .status import RunStatus
 
-COMPLETED, STOPPED, DIVERGED, FAILED = "completed", "stopped", "diverged", "failed"
 DIVERGENCE_FACTOR = 10
 
 
@@ -178,7 +178,7 @@ def train(experiment: Experiment, observers=(), stop: StopSignal | None = None, 
         metrics = evaluate_predictions(probabilities, y_test)
         predictions = predicted_classes(probabilities).astype(np.uint8)
     except Exception as err:
-        result = TrainResult(FAILED, model, bridge.history, None, time.perf_counter() - started,
+        result = TrainResult(RunStatus.FAILED, model, bridge.history, None, time.perf_counter() - started,
                              message=f"{type(err).__name__}: {err}", epochs_run=bridge.completed)
         bridge.finish(result)
         raise
@@ -253,8 +253,8 @@ class _BridgeLogic:
 
     def outcome(self) -> str:
         if self.diverged_at is not None:
-            return DIVERGED
-        return STOPPED if self.stop.requested else COMPLETED
+            return RunStatus.DIVERGED
+        return RunStatus.STOPPED if self.stop.requested else RunStatus.COMPLETED
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch + 1

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 
 import charts
-from common import (STATUS_ICONS, clock, follow_runs, look_inside, run_label, show_figure, show_warnings, st, store,
-                    test_set)
+from common import (STATUS_ICONS, RunStatus, clock, follow_runs, look_inside, run_label, show_figure, show_warnings,
+                    st, store, test_set)
 from mnistlab.build import model_name
 from mnistlab.export import script_for
 from mnistlab.presets import differences_from_report, epochs_text, matching_preset
@@ -51,7 +51,7 @@ software = [f"{label} {run.info[key]}" for label, key in (("MNIST Lab", "mnistla
             "tensorflow_version"), ("Keras", "keras_version"), ("on", "device")) if run.info.get(key)]
 if software:
     st.caption("Trained with " + " · ".join(software))
-if run.status == "diverged":
+if run.status == RunStatus.DIVERGED:
     st.error(f"This run diverged. {run.info.get('message', '')}", icon=":material/error:")
 
 differences = differences_from_report(preset, run.experiment, run.info.get("epochs_run", 0)) if preset else []

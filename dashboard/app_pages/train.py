@@ -3,14 +3,15 @@
 from functools import partial
 
 import charts
-from common import STATUS_ICONS, clock, follow_runs, go_to_results, md, shared_figure, show_figure, st, store, worker
+from common import (STATUS_ICONS, RunStatus, clock, follow_runs, go_to_results, md, shared_figure, show_figure, st, store,
+                    worker)
 
 OUTCOME_SENTENCES = {
-    "completed": "Training completed.",
-    "stopped": "Training was stopped; the run keeps its curves so far and a model evaluated as it stands.",
-    "diverged": "Training diverged: the loss exploded, so it was stopped at once.",
-    "failed": "Training failed.",
-    "interrupted": "The server stopped while this run was training; it keeps the epochs it completed.",
+    RunStatus.COMPLETED: "Training completed.",
+    RunStatus.STOPPED: "Training was stopped; the run keeps its curves so far and a model evaluated as it stands.",
+    RunStatus.DIVERGED: "Training diverged: the loss exploded, so it was stopped at once.",
+    RunStatus.FAILED: "Training failed.",
+    RunStatus.INTERRUPTED: "The server stopped while this run was training; it keeps the epochs it completed.",
 }
 
 st.title("Train")
@@ -64,27 +65,27 @@ def _queue_panel() -> None:
 
 def _last_run_panel() -> None:
     runs = store().list_runs().runs
-    for other in (run for run in runs if run.status == "running"):  # nothing trains here: these train elsewhere
+    for other in (run for run in runs if run.status == RunStatus.RUNNING):  # nothing trains here: these train elsewhere
         st.info(f"{md(other.name)} is training in another process (started from the command line, or by another "
                 f"dashboard on this store); its results appear here when it ends.", icon=":material/directions_run:")
     watched = st.session_state.get("train_watch")
     run = next((r for r in runs if r.run_id == watched), None) or next(
-        (r for r in runs if r.status not in ("queued", "running")), None)
+        (r for r in runs if not r.status.in_progress), None)
     if run is None:
         st.info("Nothing is training. Build a network and press Train, or pick a preset in Build.", icon=":material/construction:")
         return
     st.subheader(f"{STATUS_ICONS.get(run.status, '')} Last run: {md(run.name)}")
     sentence = OUTCOME_SENTENCES.get(run.status, f"Status: {run.status}.")
-    if run.status == "interrupted" and "started" not in run.info:
+    if run.status == RunStatus.INTERRUPTED and "started" not in run.info:
         sentence = "This run was queued but never started: the process that queued it ended first."
     message = run.info.get("message")
-    if run.status == "diverged":
+    if run.status == RunStatus.DIVERGED:
         st.error(f"{sentence} {message} Lower the learning rate (the report's MLP 9 used Adam at 0.2; "
                  f"MLP 10 at the default 0.001 trains fine).", icon=":material/error:")
-    elif run.status in ("failed", "interrupted"):
+    elif run.status.went_wrong:
         st.warning(f"{sentence} {message or ''}", icon=":material/warning:")
     else:
-        st.success(sentence, icon=":material/check_circle:" if run.status == "completed" else ":material/stop_circle:")
+        st.success(sentence, icon=STATUS_ICONS[run.status])
     if run.metrics:
         c = st.columns(4)
         c[0].metric("Test accuracy", f"{run.metrics['accuracy']:.4f}")

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..spec import Experiment, summarize_layers, validate
+from ..status import RunStatus
 from ..store import RunStore
 from ..train import TrainingObserver, clock, eta_seconds
 from .common import EXIT_ERROR, EXIT_OK, CliError, command, to_json
@@ -71,7 +72,7 @@ def cmd_train(args) -> int:
             _print_trained(payload, result.metrics)
     if args.json:
         print(to_json(payloads if seeds else payloads[0], indent=2))
-    return EXIT_OK if all(payload["status"] not in ("failed", "interrupted") for payload in payloads) else EXIT_ERROR
+    return EXIT_ERROR if any(RunStatus(payload["status"]).went_wrong for payload in payloads) else EXIT_OK
 
 
 def _print_trained(payload: dict, metrics: dict | None) -> None:
