@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import machine, median
-from store_scale import write_runs
+from common import machine
+from store_scale import timed, write_runs
 
 from mnistlab.presets import PRESETS
 from mnistlab.reproduce import RunIndex, compare, finding_verdicts, reproduction_experiment, reproduction_group
@@ -56,15 +56,6 @@ def report_rerun(store: RunStore) -> int:
     comparisons = compare(index, list(PRESETS))
     groups = [reproduction_group(c.preset, index) for c in comparisons]
     return len(finding_verdicts(list(PRESETS), index, None)) + sum(group is not None for group in groups)
-
-
-def timed(action, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return median(times)
 
 
 def main() -> None:
