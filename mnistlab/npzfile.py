@@ -9,7 +9,6 @@ the member whose header was checked, never more bytes than that header declared.
 
 from __future__ import annotations
 
-import lzma
 import os
 import zipfile
 import zlib
@@ -19,10 +18,9 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-# What a damaged or hostile archive raises from zipfile and numpy: a bad zip, a corrupt deflate, bz2 or lzma
-# stream, an encrypted member (RuntimeError), a compression zipfile does not know, a header numpy refuses.
-_UNREADABLE = (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error, lzma.LZMAError, NotImplementedError,
-               RuntimeError)
+# What a damaged or hostile archive raises from zipfile and numpy: a bad zip, a corrupt deflate stream, an encrypted
+# member (RuntimeError), a header numpy refuses.
+_UNREADABLE = (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error, RuntimeError)
 
 
 class NpzError(ValueError):
@@ -33,17 +31,14 @@ class NpzError(ValueError):
 Header = tuple[tuple[int, ...], np.dtype]
 
 
-def npz_headers(path: str | os.PathLike) -> dict[str, Header]:
-    """Each array of an .npz by name: its shape and dtype, read from the .npy headers alone. A member that is
-    not an .npy array, two members of one name, or a compression numpy does not use refuse the file."""
-    return read_npz(path, lambda headers: [])[1]
-
-
 def read_npz(path: str | os.PathLike, choose: Callable[[dict[str, Header]], Iterable[str]]
              ) -> tuple[dict[str, np.ndarray], dict[str, Header]]:
     """The arrays that `choose` names once it has seen every member's header (it raises to refuse the file), read
     from the very members whose headers it saw: never more bytes than those headers declare, never a pickle.
-    Returns the arrays and the headers."""
+    Returns the arrays and the headers. A member that is not an .npy array, two members of one name, or a compression
+    numpy does not use refuse the file; so does anything but a file (a FIFO, even behind a link, would never end)."""
+    if not Path(path).is_file():
+        raise NpzError("is not a plain file")
     with _unreadable_as_npz_error():
         archive = zipfile.ZipFile(path)
     with archive:
@@ -114,14 +109,6 @@ def _read_data(member, shape: tuple[int, ...], dtype: np.dtype, fortran_order: b
 def _reason(err: Exception) -> str:
     if isinstance(err, zipfile.BadZipFile):
         return f"is truncated or not an npz archive ({err})"
-    if isinstance(err, (zlib.error, lzma.LZMAError, EOFError)) or "compressed" in str(err).lower():
+    if isinstance(err, (zlib.error, EOFError)) or "compressed" in str(err).lower():
         return f"has damaged compressed data ({err})"
     return f"cannot be read ({type(err).__name__}: {err})"
-
-
-def is_regular_file(path: Path) -> bool:
-    """A plain file, not a link, FIFO or device: reading anything else can hang or never end."""
-    try:
-        return path.is_file() and not path.is_symlink()
-    except OSError:
-        return False
