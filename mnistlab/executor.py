@@ -310,7 +310,6 @@ def _connect(address: str, seconds: float):
     Client() forever."""
     from distributed import Client
 
-    check_address(address)
     _check_listening(address, seconds)
     found = {}
 
@@ -328,15 +327,16 @@ def _connect(address: str, seconds: float):
     raise ClusterError(_no_scheduler(address, seconds))
 
 
-def check_address(address: str) -> None:
-    """A scheduler address as Dask reads it (tcp://host:port), checked before a Client exists: a Client that
-    fails in its constructor is still closed when it is collected, and that close waits 10 s, then prints a
-    TimeoutError traceback."""
+def check_address(address: str) -> tuple[str, str, int]:
+    """A scheduler address as Dask reads it (tcp://host:port) — its scheme, host and port — checked before a Client
+    exists: a Client that fails in its constructor is still closed when it is collected, and that close waits 10 s,
+    then prints a TimeoutError traceback."""
     from distributed.comm import parse_address
     from distributed.comm.addressing import parse_host_port
 
     try:
-        parse_host_port(parse_address(address)[1])
+        scheme, location = parse_address(address)
+        return (scheme, *parse_host_port(location))
     except (ValueError, TypeError) as err:
         raise ClusterError(f"{address!r} is not a Dask scheduler address ({err}); give one such as "
                            f"tcp://lab-server:8786.") from None
@@ -347,13 +347,9 @@ def _check_listening(address: str, seconds: float) -> None:
     Client is made (and left to time out when collected) where nothing listens."""
     import socket
 
-    from distributed.comm import parse_address
-    from distributed.comm.addressing import parse_host_port
-
-    scheme, location = parse_address(address)
+    scheme, host, port = check_address(address)
     if scheme not in ("tcp", "tls"):
         return
-    host, port = parse_host_port(location)
     deadline = time.monotonic() + seconds
     while True:  # a scheduler that is still starting refuses at first, as Client's own connect allows for
         try:
@@ -367,7 +363,7 @@ def _check_listening(address: str, seconds: float) -> None:
 
 def _no_scheduler(address: str, seconds: float) -> str:
     return (f"No Dask scheduler answered at {address} within {seconds:g} s: start one with `dask scheduler` and "
-            f"workers with `dask worker {address}` (README, \"A class or a lab\"), or train on this machine "
+            f"workers with `mnistlab worker {address}` (README, \"A class or a lab\"), or train on this machine "
             f"without --scheduler and without {SCHEDULER_ENV}.")
 
 
