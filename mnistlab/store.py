@@ -41,7 +41,7 @@ from .home import default_home
 from .metrics import metrics_problem
 from .spec import Experiment, SpecError, check_name, summarize_layers, total_params, validate
 from .status import RunStatus
-from .train import TrainingObserver
+from .train import TrainingObserver, event_to_dict
 
 MODEL_ENTRY_LIMITS = {  # bytes each entry of a model.keras may unpack to (MAX_PARAMS floats, with optimizer slots)
     "config.json": 10 * 2**20, "metadata.json": 2**20, "model.weights.h5": 256 * 2**20, "other": 10 * 2**20}
@@ -354,10 +354,7 @@ class RunStore:
         if entry.problem:
             raise StoreError(entry.problem)
         info = entry.info  # shared with the catalog's mirror: a Run's info is read-only, like its metrics
-        if info["status"] not in set(RunStatus):  # a row a catalog kept from before statuses were checked
-            raise StoreError(f"Run folder {entry.run_id} skipped: run.json's status {info['status']!r} is none of "
-                             f"{', '.join(RunStatus)}.")
-        if RunStatus(info["status"]).in_progress and not _owner_alive(info):
+        if _status(info, entry.run_id).in_progress and not _owner_alive(info):
             info = dict(info, status=RunStatus.INTERRUPTED)
         return Run(entry.run_id, self.runs_dir, info, entry.experiment, entry.summary, entry.has_model)
 
@@ -417,8 +414,7 @@ def _parse_run(folder: Path) -> tuple[dict, Experiment, dict | None]:
         raise StoreError(f"{skipped} run.json is a JSON {type(info).__name__}, not an object.")
     if not isinstance(info.get("status"), str):
         raise StoreError(f"{skipped} run.json has no status.")
-    if info["status"] not in set(RunStatus):
-        raise StoreError(f"{skipped} run.json's status {info['status']!r} is none of {', '.join(RunStatus)}.")
+    _status(info, folder.name)
     if not isinstance(info.get("name", ""), str):
         raise StoreError(f"{skipped} run.json's name is not text.")
     try:
@@ -430,6 +426,16 @@ def _parse_run(folder: Path) -> tuple[dict, Experiment, dict | None]:
     if metrics is not None and (problem := metrics_problem(metrics)):
         raise StoreError(f"{skipped} metrics.json {problem}.")
     return info, experiment, metrics
+
+
+def _status(info: dict, run_id: str) -> RunStatus:
+    """run.json's status, or a StoreError naming the folder when it is none of ours (a hand edit, or a row a
+    catalog kept from before statuses were checked)."""
+    try:
+        return RunStatus(info["status"])
+    except ValueError:
+        raise StoreError(f"Run folder {run_id} skipped: run.json's status {info['status']!r} is none of "
+                         f"{', '.join(RunStatus)}.") from None
 
 
 def _catalog_problem(err: sqlite3.OperationalError) -> str:
@@ -490,10 +496,10 @@ class RunRecorder(TrainingObserver):
         self._epochs, self._batches = list(history.get("epochs", [])), list(history.get("batches", []))
 
     def batch_ended(self, event) -> None:
-        self._batches.append(vars(event))
+        self._batches.append(event_to_dict(event))
 
     def epoch_ended(self, event) -> None:
-        self._epochs.append(vars(event))
+        self._epochs.append(event_to_dict(event))
         self._write_history()
         self.store.update(self.run_id, epochs_run=event.completed)
 
