@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 
 from mnistlab.spec import Experiment
-from mnistlab.train import TrainingObserver, eta_seconds
+from mnistlab.train import TrainingObserver, eta_seconds, event_to_dict
 
 
 @dataclass
@@ -63,14 +63,14 @@ class LiveRun(TrainingObserver):
     def batch_ended(self, event):
         with self._lock:
             self._epoch, self._batch, self._elapsed = event.epoch, event.batch, event.elapsed
-            self._batch_rows.append(vars(event))
+            self._batch_rows.append(event_to_dict(event))
             self._eta = eta_seconds(self._epoch_seconds, self._epochs, event.epoch, event.batch, self._steps,
                                     event.elapsed)
 
     def epoch_ended(self, event):
         with self._lock:
             self._epoch_seconds.append(event.seconds)
-            self._epoch_rows.append(vars(event))
+            self._epoch_rows.append(event_to_dict(event))
             self._epoch, self._batch, self._elapsed, self._eta = event.epoch, self._steps, event.elapsed, event.eta
 
     def stopping(self):

@@ -279,7 +279,7 @@ class _BridgeLogic:
             now = time.perf_counter()
             event = BatchEnded(self._epoch, batch + 1, (self._epoch - 1) * self._steps + batch + 1,
                                loss, float(logs.get("accuracy", float("nan"))), now - self._started)
-            self.history["batches"].append(_as_dict(event))
+            self.history["batches"].append(event_to_dict(event))
             self._emit("batch_ended", event)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -292,7 +292,7 @@ class _BridgeLogic:
         event = EpochEnded(done, self._epochs, _num(logs.get("loss")), _num(logs.get("accuracy")),
                            _num(logs.get("val_loss"), None), _num(logs.get("val_accuracy"), None),
                            seconds, elapsed, elapsed / done * remaining, self.completed)
-        self.history["epochs"].append(_as_dict(event))
+        self.history["epochs"].append(event_to_dict(event))
         self._emit("epoch_ended", event)
 
     def _emit(self, name, event):
@@ -329,6 +329,3 @@ def _has_diverged(loss: float, first_loss: float) -> bool:
 def _num(value, default=float("nan")):
     return default if value is None else float(value)
 
-
-def _as_dict(event) -> dict:
-    return {key: value for key, value in vars(event).items()}
