@@ -431,11 +431,14 @@ def _parse_run(folder: Path) -> tuple[dict, Experiment, dict | None]:
 def _status(info: dict, run_id: str) -> RunStatus:
     """run.json's status, or a StoreError naming the folder when it is none of ours (a hand edit, or a row a
     catalog kept from before statuses were checked)."""
-    try:
-        return RunStatus(info["status"])
-    except ValueError:
+    status = _STATUSES.get(info["status"])  # a dict lookup, not an Enum call: every listing asks it of every run
+    if status is None:
         raise StoreError(f"Run folder {run_id} skipped: run.json's status {info['status']!r} is none of "
-                         f"{', '.join(RunStatus)}.") from None
+                         f"{', '.join(RunStatus)}.")
+    return status
+
+
+_STATUSES = {status.value: status for status in RunStatus}
 
 
 def _catalog_problem(err: sqlite3.OperationalError) -> str:
