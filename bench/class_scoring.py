@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dashboard"))
 
 from mnistlab.data import load_mnist  # noqa: E402
 from mnistlab.presets import PRESETS, get_preset  # noqa: E402
-from mnistlab.store import RunRecorder, RunStore  # noqa: E402
+from mnistlab.recorder import RunRecorder  # noqa: E402
+from mnistlab.store import RunStore
 from mnistlab.train import train  # noqa: E402
 
 

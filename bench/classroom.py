@@ -103,7 +103,8 @@ def store_with_models(home: str, count: int, given: str | None = None) -> None:
         shutil.copytree(Path(given) / "runs", Path(home) / "runs")
         return
     from mnistlab.presets import get_preset
-    from mnistlab.store import RunRecorder, RunStore
+    from mnistlab.recorder import RunRecorder
+    from mnistlab.store import RunStore
     from mnistlab.train import train
 
     store = RunStore(home)

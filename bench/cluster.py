@@ -27,7 +27,8 @@ from common import machine, median  # noqa: E402            common, not the dash
 from mnistlab.data import load_mnist_float  # noqa: E402
 from mnistlab.executor import Cluster, train_stored  # noqa: E402
 from mnistlab.presets import QUICK_CNN, get_preset  # noqa: E402
-from mnistlab.store import RunRecorder, RunStore  # noqa: E402
+from mnistlab.recorder import RunRecorder  # noqa: E402
+from mnistlab.store import RunStore
 from mnistlab.train import train  # noqa: E402
 
 MLPS = [f"MLP {n}" for n in (1, 2, 3, 4, 5, 6, 7, 8)]

@@ -35,7 +35,8 @@ from mnistlab import backend
 from mnistlab.build import build_model
 from mnistlab.data import load_mnist_float
 from mnistlab.presets import get_preset
-from mnistlab.store import RunRecorder, RunStore
+from mnistlab.recorder import RunRecorder
+from mnistlab.store import RunStore
 from mnistlab.train import TrainingObserver, train
 from live import LiveRun
 

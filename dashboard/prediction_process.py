@@ -37,7 +37,8 @@ checkout_on_path()
 from mnistlab import backend  # noqa: E402
 from mnistlab.inspect import inspection  # noqa: E402
 from mnistlab.predict import read_digits  # noqa: E402
-from mnistlab.store import RunStore, StoreError, file_stamp  # noqa: E402
+from mnistlab.files import file_stamp  # noqa: E402
+from mnistlab.store import RunStore, StoreError
 
 FAILED_LOADS_KEPT = 100
 BLANK = np.zeros((1, 28, 28, 1), np.float32)

@@ -29,7 +29,8 @@ checkout_on_path()
 from mnistlab import backend  # noqa: E402
 from mnistlab.data import DataError, load_mnist_float  # noqa: E402
 from mnistlab.spec import Experiment  # noqa: E402
-from mnistlab.store import RunRecorder, RunStore  # noqa: E402
+from mnistlab.recorder import RunRecorder  # noqa: E402
+from mnistlab.store import RunStore
 from mnistlab.train import StopSignal, TrainingObserver, event_to_dict, train  # noqa: E402
 
 

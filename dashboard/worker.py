@@ -19,7 +19,8 @@ from live import LiveRun, LiveSnapshot
 from mnistlab.executor import SCHEDULER_ENV  # the name only: Dask itself is imported when a cluster is used
 from mnistlab.spec import Experiment, validate
 from mnistlab.status import RunStatus
-from mnistlab.store import RunRecorder, RunStore
+from mnistlab.recorder import RunRecorder
+from mnistlab.store import RunStore
 from mnistlab.train import TrainingObserver, TrainResult
 from trainer_client import LocalTrainer
 

@@ -24,7 +24,8 @@ from .home import default_home
 from .metrics import confusion_matrix
 from .npzfile import NpzError, read_npz
 from .preprocess import canvas_to_mnist
-from .store import StoreError, atomic_write_bytes, remove_stale_temporaries
+from .files import atomic_write_bytes, remove_stale_temporaries
+from .store import StoreError
 
 MAX_DRAWINGS = 100_000      # in the set, and in a file imported
 MAX_CANVAS_SIDE = 1024      # px: a drawing larger than this is not a canvas drawing

@@ -370,7 +370,7 @@ def _no_scheduler(address: str, seconds: float) -> str:
 def train_stored(cluster: Cluster, store, experiments: list[Experiment], observers_for=lambda run_id, e: ()) -> list:
     """Train every experiment as a new stored run, all submitted at once (the scheduler starts each when a worker is
     free); [(run_id, TrainResult)] in the experiments' order. `observers_for(run_id, experiment)` adds listeners."""
-    from .store import RunRecorder
+    from .recorder import RunRecorder
 
     runs = []
     for experiment in experiments:

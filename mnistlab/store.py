@@ -10,48 +10,44 @@
 
 and $MNISTLAB_HOME/catalog.sqlite, an index of the folders for fast listings (see catalog.py).
 
-Every file is written atomically (temporary file, then rename), so a crash never leaves
-a half-written file. A run whose owning process is gone while it was queued or running
-reads back as `interrupted`. A folder that cannot be read is reported and skipped.
+Every file is written atomically (files.py), so a crash never leaves a half-written file. A run whose owning
+process is gone while it was queued or running reads back as `interrupted` (liveness.py). A folder that cannot be
+read is reported and skipped. Beside it: recorder.py writes a training run's files, modelfile.py saves and safely
+loads its model, runs_table.py makes the runs one table.
 """
 
 from __future__ import annotations
 
-import fcntl
-import io
 import json
 import os
 import re
 import secrets
 import shutil
 import sqlite3
-import tempfile
-import time
-import zipfile
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 
 from .catalog import Catalog, Entry, folder_stamp
+from .files import StoreError, file_stamp, locked, remove_stale_temporaries, write_json
 from .home import default_home
+from .liveness import owner, owner_alive
 from .metrics import metrics_problem
-from .spec import Experiment, SpecError, check_name, summarize_layers, total_params, validate
+from .modelfile import load_model, save_model
+from .spec import Experiment, SpecError, check_name, total_params, validate
 from .status import RunStatus
-from .train import TrainingObserver, event_to_dict
 
-MODEL_ENTRY_LIMITS = {  # bytes each entry of a model.keras may unpack to (MAX_PARAMS floats, with optimizer slots)
-    "config.json": 10 * 2**20, "metadata.json": 2**20, "model.weights.h5": 256 * 2**20, "other": 10 * 2**20}
 PREDICTIONS = "predictions.npy"
 PREDICTIONS_BYTES = 100_128  # at most 100,000 labels and the .npy header
 MIN_PREFIX = 4  # the shortest id prefix that names a run (ids start with the date: "2026" would name any)
 
 
-class StoreError(RuntimeError):
-    """The store could not be read or written; the message says where and why."""
 
 
 class AmbiguousRun(StoreError):
@@ -70,10 +66,15 @@ def now_iso() -> str:
 class Run:
     run_id: str
     runs_dir: Path
-    info: dict  # read-only (shared with the catalog)
+    info: Mapping  # run.json, read-only: shared with the catalog's mirror and every other listing of this run
     experiment: Experiment
-    metrics: dict | None = None  # the test-set metrics without the mistakes list (see `mistakes`); read-only
+    metrics: Mapping | None = None  # the test-set metrics without the mistakes list (see `mistakes`); read-only
     has_model: bool = False
+
+    def __post_init__(self):
+        self.info = MappingProxyType(self.info)
+        if self.metrics is not None:
+            self.metrics = MappingProxyType(self.metrics)
 
     @property
     def path(self) -> Path:
@@ -140,7 +141,7 @@ class RunStore:
             with self._writing(f"The run {experiment.name!r} was not created"):
                 write_json(path / "run.json", {
                     "run_id": run_id, "name": experiment.name, "status": status, "created": now_iso(),
-                    "params": total_params(experiment), **_owner(), **({"origin": origin} if origin else {}),
+                    "params": total_params(experiment), **owner(), **({"origin": origin} if origin else {}),
                 })
                 self.catalog.put(_read_entry(path))
         except StoreError:
@@ -153,7 +154,7 @@ class RunStore:
         dashboard and the training process recording an epoch never undo each other's writes; the catalog's
         row changes in the same transaction."""
         folder = self._folder(run_id)
-        with _locked(folder):
+        with locked(folder):
             before = _read_json(folder / "run.json")
             info = {**before, **fields}
             try:
@@ -167,7 +168,7 @@ class RunStore:
 
     def claim(self, run_id: str) -> None:
         """Make this process the run's owner (a queued run picked up by a worker)."""
-        self.update(run_id, **_owner())
+        self.update(run_id, **owner())
 
     def rename(self, run_id: str, new_name: str) -> None:
         try:
@@ -186,14 +187,7 @@ class RunStore:
             raise StoreError(f"Cannot delete {folder}: {err.strerror or err}.") from None
 
     def save_model(self, run_id: str, model) -> None:
-        folder = self._folder(run_id)
-        tmp = folder / f".model-{secrets.token_hex(4)}.keras"
-        try:
-            model.save(tmp)
-            os.replace(tmp, folder / "model.keras")
-        except OSError as err:
-            tmp.unlink(missing_ok=True)
-            raise StoreError(f"Cannot save the model in {folder}: {err.strerror or err}.") from None
+        save_model(self._folder(run_id), model)
 
     @contextmanager
     def _writing(self, what: str):
@@ -277,19 +271,11 @@ class RunStore:
         return self._run(entry)
 
     def load_model(self, run_id: str):
-        """The run's Keras model, loaded with Keras's safe mode (no arbitrary code)."""
+        """The run's Keras model, loaded with Keras's safe mode (no arbitrary code; see modelfile.py)."""
         path = self._folder(run_id) / "model.keras"
         if not path.is_file():
             raise StoreError(f"Run {run_id} has no saved model ({path} is missing).")
-        _check_model_archive(path)
-        from .backend import keras
-
-        keras = keras()
-        try:
-            return keras.saving.load_model(path, safe_mode=True, compile=False)
-        except Exception as err:  # a tampered or foreign file must not crash the caller
-            raise StoreError(f"The model file {path} could not be loaded safely "
-                             f"({type(err).__name__}: {_first_line(err)}).") from None
+        return load_model(path)
 
     def resolve(self, query: str) -> str:
         """The id of the run a user names: an exact id, else an exact name (of one run only), else a
@@ -353,8 +339,8 @@ class RunStore:
         """The Run a catalog row describes, with a queued or running run whose owner is gone as interrupted."""
         if entry.problem:
             raise StoreError(entry.problem)
-        info = entry.info  # shared with the catalog's mirror: a Run's info is read-only, like its metrics
-        if _status(info, entry.run_id).in_progress and not _owner_alive(info):
+        info = entry.info
+        if _status(info, entry.run_id).in_progress and not owner_alive(info):
             info = dict(info, status=RunStatus.INTERRUPTED)
         return Run(entry.run_id, self.runs_dir, info, entry.experiment, entry.summary, entry.has_model)
 
@@ -400,10 +386,6 @@ def _predictions(path: Path, stamp) -> np.ndarray | None:
     return predictions
 
 
-def write_predictions(folder: Path, predictions: np.ndarray) -> None:
-    buffer = io.BytesIO()
-    np.save(buffer, np.asarray(predictions, np.uint8), allow_pickle=False)
-    atomic_write_bytes(folder / PREDICTIONS, buffer.getvalue())
 
 
 def _parse_run(folder: Path) -> tuple[dict, Experiment, dict | None]:
@@ -466,139 +448,24 @@ def _valid_text(value):
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def file_stamp(path: Path) -> tuple | None:
-    """What tells a file's new version from its old one (the store replaces files whole: a new inode),
-    or None when there is no such file."""
-    try:
-        stat = path.stat()
-    except (OSError, ValueError):
-        return None
-    return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
-class RunRecorder(TrainingObserver):
-    """Observer that keeps a run's files up to date: no per-batch disk writes, one write per epoch."""
-
-    def __init__(self, store: RunStore, run_id: str):
-        self.store = store
-        self.run_id = run_id
-        self._epochs: list[dict] = []
-        self._batches: list[dict] = []
-
-    def run_started(self, event) -> None:
-        from . import backend
-
-        environment = event.environment or {**backend.environment(), "executor": "local"}  # a remote run says its own
-        self.store.update(self.run_id, status=RunStatus.RUNNING, started=now_iso(), **environment, epochs_planned=event.epochs,
-                          steps_per_epoch=event.steps_per_epoch, train_samples=event.train_samples,
-                          validation_samples=event.validation_samples, **_owner())
-
-    def record_history(self, history: dict) -> None:
-        """Take the trainer's own record as the run's history (a remote run's live events were for watching: one
-        may arrive late or never), written with run_ended."""
-        self._epochs, self._batches = list(history.get("epochs", [])), list(history.get("batches", []))
-
-    def batch_ended(self, event) -> None:
-        self._batches.append(event_to_dict(event))
-
-    def epoch_ended(self, event) -> None:
-        self._epochs.append(event_to_dict(event))
-        self._write_history()
-        self.store.update(self.run_id, epochs_run=event.completed)
-
-    def run_ended(self, result) -> None:
-        folder = self.store.runs_dir / self.run_id
-        self._write_history()
-        if result.metrics is not None:
-            write_json(folder / "metrics.json", result.metrics)
-        if result.predictions is not None:
-            write_predictions(folder, result.predictions)
-        if result.model is not None and result.metrics is not None:
-            self.store.save_model(self.run_id, result.model)
-        self.store.update(self.run_id, status=result.status, finished=now_iso(),
-                          train_seconds=round(result.seconds, 3), epochs_run=result.epochs_run,
-                          message=result.message)
-
-    def _write_history(self) -> None:
-        write_json(self.store.runs_dir / self.run_id / "history.json",
-                   {"epochs": list(self._epochs), "batches": list(self._batches)})
 
 
 # -------------------------------------------------------------------- files
 
-def write_json(path: Path, data) -> None:
-    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, allow_nan=True))
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename over the target."""
-    path = Path(path)
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as err:
-        raise StoreError(f"Cannot write {path}: {err.strerror or err}.") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as err:
-        Path(tmp).unlink(missing_ok=True)
-        raise StoreError(f"Cannot write {path}: {err.strerror or err}.") from None
 
 
-STALE_SECONDS = 600  # a temporary file this old belongs to no write in progress: every write takes well under it
 
 
-def remove_stale_temporaries(folder: Path) -> None:
-    """Remove the temporary files (`.NAME.*.tmp`, `.model-*.keras`) that a writer killed before its rename left in
-    `folder`, once they are STALE_SECONDS old; a write in progress is never touched."""
-    try:
-        with os.scandir(folder) as entries:
-            temporaries = [entry for entry in entries if entry.name.startswith(".") and (
-                entry.name.endswith(".tmp") or entry.name.startswith(".model-")) and entry.is_file(follow_symlinks=False)]
-        for entry in temporaries:
-            if time.time() - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS:
-                os.unlink(entry.path)
-    except OSError:
-        pass  # a folder we cannot read or clean is no worse than before
 
 
-def _check_model_archive(path: Path) -> None:
-    """Refuse a model file whose entries would unpack past MODEL_ENTRY_LIMITS, before Keras reads any of it:
-    a config.json padded to 2 GiB zips to 2 MB (under Keras's own zip-bomb floor) and took 4.8 GB to load."""
-    refused = f"The model file {path} could not be loaded safely"
-    try:
-        with zipfile.ZipFile(path) as archive:
-            entries = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as err:
-        raise StoreError(f"{refused} (not a Keras archive: {_first_line(err)}).") from None
-    for entry in entries:
-        limit = MODEL_ENTRY_LIMITS.get(entry.filename, MODEL_ENTRY_LIMITS["other"])
-        if entry.file_size > limit:
-            raise StoreError(f"{refused} ({entry.filename} would unpack to {entry.file_size:,} bytes, over the "
-                             f"limit of {limit:,}).")
-    if len(entries) > 100:
-        raise StoreError(f"{refused} ({len(entries)} entries; a Keras model has a handful).")
 
 
-@contextmanager
-def _locked(folder: Path):
-    """The run's lock (an advisory lock on its .lock file), held across processes."""
-    try:
-        fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as err:
-        raise StoreError(f"Cannot lock run {folder.name}: {err.strerror or err}.") from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
 
 
 def _read_json(path: Path):
@@ -613,33 +480,10 @@ def _read_json(path: Path):
                          f"({err.strerror or err}).") from None
 
 
-def _owner() -> dict:
-    return {"pid": os.getpid(), "pid_started": _process_start(os.getpid())}
 
 
-def _owner_alive(info: dict) -> bool:
-    pid = info.get("pid")
-    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, OverflowError, ValueError):  # gone, or no pid this OS can have
-        return False
-    except PermissionError:
-        pass
-    started = info.get("pid_started")
-    if started is None:  # a live pid we cannot tell apart from a reused one: ours record the start where it exists
-        return _process_start(os.getpid()) is None
-    return _process_start(pid) == started
 
 
-def _process_start(pid: int) -> int | None:
-    """The process's start time in clock ticks since boot (Linux), to tell a reused pid apart."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return int(stat.rsplit(")", 1)[1].split()[19])
 
 
 def _listed(run_ids: list[str], most: int = 5) -> str:
@@ -651,42 +495,5 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "run"
 
 
-def _first_line(err: Exception) -> str:
-    text = str(err).strip().splitlines()
-    return text[0][:200] if text else "no detail"
 
 
-def runs_table(listing: Listing):
-    """One row per run, for the comparison table (pandas DataFrame)."""
-    import pandas as pd
-
-    from .presets import matching_preset
-
-    rows = []
-    for run in listing.runs:
-        metrics = run.metrics or {}
-        config = run.experiment.config
-        preset = matching_preset(run.experiment)
-        rows.append({
-            "run_id": run.run_id,
-            "name": run.name,
-            "layers": summarize_layers(run.experiment),
-            "params": run.info.get("params"),
-            "optimizer": config.optimizer,
-            "learning_rate": config.effective_learning_rate,
-            "epochs": run.info.get("epochs_run", 0),
-            "batch_size": config.batch_size,
-            "train_images": config.train_limit or 60000,
-            "accuracy": metrics.get("accuracy"),
-            "keras_precision": metrics.get("keras_precision"),
-            "keras_recall": metrics.get("keras_recall"),
-            "macro_f1": metrics.get("macro_f1"),
-            "report_accuracy": preset.report.accuracy if preset else None,
-            "train_seconds": run.info.get("train_seconds"),
-            "status": run.status,
-            "created": run.info.get("created"),
-        })
-    columns = ["run_id", "name", "layers", "params", "optimizer", "learning_rate", "epochs", "batch_size",
-               "train_images", "accuracy", "keras_precision", "keras_recall", "macro_f1", "report_accuracy",
-               "train_seconds", "status", "created"]
-    return pd.DataFrame(rows, columns=columns)

@@ -44,7 +44,8 @@ def small_cnn():
 @pytest.fixture(scope="session")
 def trained_store(tmp_path_factory, small_cnn, mnist_path):
     """A run store holding one completed run of `small_cnn`; returns (home, run_id)."""
-    from mnistlab.store import RunRecorder, RunStore
+    from mnistlab.recorder import RunRecorder
+    from mnistlab.store import RunStore
     from mnistlab.train import train
 
     home = tmp_path_factory.mktemp("trained-home")

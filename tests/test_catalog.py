@@ -8,7 +8,8 @@ import sys
 import threading
 
 import mnistlab.catalog
-from mnistlab.store import RunStore, write_json
+from mnistlab.files import write_json
+from mnistlab.store import RunStore
 
 from test_store import _finished_run
 

@@ -150,7 +150,8 @@ def test_train_page_idle_and_after_a_run(home_with_run):
 
 def test_train_page_explains_divergence(store_home):
     from mnistlab.presets import get_preset
-    from mnistlab.store import RunRecorder, RunStore
+    from mnistlab.recorder import RunRecorder
+    from mnistlab.store import RunStore
     from mnistlab.train import train
 
     spec = get_preset("MLP 9").experiment.with_config(epochs=1, train_limit=3000)
@@ -382,7 +383,7 @@ def test_results_say_when_a_run_is_not_comparable_with_the_report(home_with_run,
     import json
 
     from mnistlab.presets import get_preset
-    from mnistlab.store import write_json
+    from mnistlab.files import write_json
 
     folder = store_home / "runs" / home_with_run
     write_json(folder / "spec.json", get_preset("CNN 4").experiment.to_dict())
@@ -486,7 +487,8 @@ def test_inside_a_linear_network_is_ten_templates(store_home):
     """MLP 1's lesson: a network with linear hidden layers is one linear map; the page shows its ten templates and
     says why that caps its accuracy."""
     from mnistlab.spec import Dense, Experiment, Flatten, TrainConfig
-    from mnistlab.store import RunRecorder, RunStore
+    from mnistlab.recorder import RunRecorder
+    from mnistlab.store import RunStore
     from mnistlab.train import train
 
     linear = Experiment("Tiny linear MLP", (Flatten(), Dense(20), Dense(10, "softmax")),

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from mnistlab.executor import Cluster, ClusterError
-from mnistlab.store import RunRecorder, RunStore
+from mnistlab.recorder import RunRecorder
+from mnistlab.store import RunStore
 from mnistlab.train import TrainingObserver
 from test_worker import _wait
 

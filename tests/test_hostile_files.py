@@ -368,7 +368,8 @@ def test_a_home_that_cannot_hold_drawings_is_a_sentence(home, tmp_path, monkeypa
 def test_an_import_that_fills_the_disk_keeps_nothing_and_says_so(tmp_path, monkeypatch):
     """Before: 100 drawings of the file were kept, and nothing said the import had stopped."""
     import mnistlab.drawings
-    from mnistlab.store import StoreError, atomic_write_bytes
+    from mnistlab.files import atomic_write_bytes
+    from mnistlab.store import StoreError
 
     written = []
 

@@ -7,7 +7,9 @@ import pytest
 
 from conftest import drawn_digit
 from mnistlab.spec import Dense, Experiment, Flatten
-from mnistlab.store import RunStore, StoreError, runs_table, write_json
+from mnistlab.files import write_json
+from mnistlab.runs_table import runs_table
+from mnistlab.store import RunStore, StoreError
 
 SPEC = Experiment("Tiny", (Flatten(), Dense(10, "softmax")))
 
@@ -179,7 +181,7 @@ def test_temporaries_a_killed_writer_left_are_removed_once_stale(tmp_path):
 
     import mnistlab.catalog
     from mnistlab.drawings import Drawings
-    from mnistlab.store import STALE_SECONDS
+    from mnistlab.files import STALE_SECONDS
 
     store = RunStore()
     run_id = _finished_run(store, "A")
@@ -201,3 +203,23 @@ def test_temporaries_a_killed_writer_left_are_removed_once_stale(tmp_path):
     canvas, label = drawn_digit(2)
     drawings.save(canvas, label)
     assert [path.name for path in drawings.folder.iterdir() if path.name.startswith(".")] == []
+
+
+def test_a_runs_info_and_metrics_cannot_be_changed_by_a_reader():
+    """A listed Run's info and metrics are shared with the catalog's mirror and with every other listing of the run:
+    a page that changed them in place would change what every other page reads."""
+    store = RunStore()
+    run_id = _finished_run(store, "Shared")
+    run = store.list_runs().runs[0]
+    with pytest.raises(TypeError):
+        run.info["name"] = "Changed"
+    with pytest.raises(TypeError):
+        run.metrics["accuracy"] = 1.0
+    assert store.list_runs().runs[0].name == "Shared" and store.load(run_id).metrics["accuracy"] == 0.9
+
+
+def test_the_store_knows_nothing_of_training():
+    """The store is below training: reading runs imports neither train.py nor TensorFlow."""
+    code = "import sys, mnistlab.store; print(sorted(m for m in ('mnistlab.train', 'tensorflow') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from mnistlab.presets import get_preset
-from mnistlab.store import RunRecorder, RunStore
+from mnistlab.recorder import RunRecorder
+from mnistlab.store import RunStore
 from mnistlab.train import StopSignal, TrainingObserver, train
 
 

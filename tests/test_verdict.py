@@ -8,7 +8,8 @@ import pytest
 from conftest import REPO, copy_run
 from mnistlab.cli import main
 from mnistlab.data import load_mnist
-from mnistlab.store import RunStore, StoreError, write_json
+from mnistlab.files import write_json
+from mnistlab.store import RunStore, StoreError
 from mnistlab.verdict import compare, side
 
 

@@ -8,7 +8,8 @@ from common import (distinct_names, follow_runs, fork_in_build, go_to_results, m
                     store, test_set)
 from mnistlab.data import DataError
 from mnistlab.groups import Group, groups
-from mnistlab.store import StoreError, runs_table
+from mnistlab.runs_table import runs_table
+from mnistlab.store import StoreError
 from mnistlab.verdict import Side, compare, group_digit_spread, group_table
 
 COLUMNS = ["name", "accuracy", "report_accuracy", "status", "epochs", "params", "optimizer", "learning_rate",

@@ -7,9 +7,10 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
-from ..store import atomic_write_bytes
+from ..files import atomic_write_bytes
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 2, 130
 
@@ -32,7 +33,7 @@ def to_json(data, **options) -> str:
     def finite(value):
         if isinstance(value, float) and not math.isfinite(value):
             return None
-        if isinstance(value, dict):
+        if isinstance(value, Mapping):  # a Run's info and metrics are read-only mappings
             return {key: finite(item) for key, item in value.items()}
         if isinstance(value, (list, tuple)):
             return [finite(item) for item in value]

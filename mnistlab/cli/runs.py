@@ -52,7 +52,7 @@ def cmd_presets(args) -> int:
 
 
 def cmd_runs(args) -> int:
-    from ..store import runs_table
+    from ..runs_table import runs_table
 
     listing = RunStore().list_runs()
     warn(listing.warnings)

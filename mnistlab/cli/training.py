@@ -172,7 +172,7 @@ def _trained(store: RunStore, experiments: list[Experiment], args, announce: boo
 def _train_and_store(store: RunStore, experiment: Experiment):
     """Train with the progress printer and the run recorder; Ctrl-C stops after the current batch."""
     from ..data import load_mnist_float
-    from ..store import RunRecorder
+    from ..recorder import RunRecorder
     from ..train import StopSignal, train
 
     validate(experiment)
