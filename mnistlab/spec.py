@@ -12,6 +12,7 @@ import json
 import math
 import unicodedata
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from functools import lru_cache
 
 from . import memory
 
@@ -227,26 +228,40 @@ def validate(experiment: Experiment, max_params: int = MAX_PARAMS,
 
     Beyond each field: the parameter count, and the memory a training step would take against the
     budget (`mnistlab.memory`, 2 GiB unless $MNISTLAB_MEMORY_BUDGET_MB says otherwise).
+
+    An Experiment is a frozen value, so a spec checked once is valid for good (against the same limits): the CLI,
+    the store, train() and build_model() each ask, and only the first asks at a cost.
     """
-    check_name(experiment.name)
-    validate_config(experiment.config)
-    rows = list(_layer_rows(experiment))
-    total = sum(row.params for row in rows)
-    if total > max_params:
-        raise SpecError(f"The network has {total:,} parameters, over the limit of {max_params:,} "
-                        f"this machine trains; make the layers smaller.")
-    _check_memory(rows, experiment.config, memory_budget or memory.budget_bytes())
-    return rows
+    return list(_checked(experiment, max_params, memory_budget or memory.budget_bytes())[0])
 
 
 def memory_estimate(experiment: Experiment, memory_budget: int | None = None) -> memory.MemoryEstimate:
     """The network's memory for a training step, and the evaluation batch that fits the budget."""
-    config = experiment.config
-    return memory.estimate(validate(experiment, memory_budget=memory_budget), config.batch_size, config.optimizer,
-                           memory_budget or memory.budget_bytes())
+    return _checked(experiment, MAX_PARAMS, memory_budget or memory.budget_bytes())[1]
 
 
-def _check_memory(rows: list[LayerSummary], config: TrainConfig, budget: int) -> None:
+def _checked(experiment: Experiment, max_params: int, budget: int) -> tuple[tuple[LayerSummary, ...], memory.MemoryEstimate]:
+    try:
+        return _checked_once(experiment, max_params, budget)
+    except TypeError:  # a field of a type no spec has (a list from hand-written JSON) cannot be a cache key
+        return _check(experiment, max_params, budget)
+
+
+def _check(experiment: Experiment, max_params: int, budget: int):
+    check_name(experiment.name)
+    validate_config(experiment.config)
+    rows = tuple(_layer_rows(experiment))
+    total = sum(row.params for row in rows)
+    if total > max_params:
+        raise SpecError(f"The network has {total:,} parameters, over the limit of {max_params:,} "
+                        f"this machine trains; make the layers smaller.")
+    return rows, _check_memory(rows, experiment.config, budget)
+
+
+_checked_once = lru_cache(maxsize=1024)(_check)  # a SpecError is raised, not kept: a bad spec is checked each time
+
+
+def _check_memory(rows: tuple[LayerSummary, ...], config: TrainConfig, budget: int) -> memory.MemoryEstimate:
     cost = memory.estimate(rows, config.batch_size, config.optimizer, budget)
     if cost.training_bytes > budget:
         row = rows[cost.largest_layer - 1]
@@ -256,6 +271,7 @@ def _check_memory(rows: list[LayerSummary], config: TrainConfig, budget: int) ->
                         f"values per image: use fewer filters, a stride or pooling earlier, or a smaller batch.")
         err.layer = row.number
         raise err
+    return cost
 
 
 def layer_table(experiment: Experiment) -> tuple[list[LayerSummary], SpecError | None]:

@@ -130,6 +130,8 @@ class RunStore:
 
     def create_run(self, experiment: Experiment, status: str = RunStatus.QUEUED, origin: str | None = None) -> str:
         """Make the run's folder with its spec and a run.json owned by this process (`origin`: who queued it)."""
+        params = total_params(experiment)  # a spec that is not valid is refused before any folder is made
+        written = experiment.to_dict()
         run_id = f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{_slug(experiment.name)}-{secrets.token_hex(2)}"
         path = self.runs_dir / run_id
         try:
@@ -137,11 +139,12 @@ class RunStore:
         except OSError as err:
             raise StoreError(f"Cannot create the run folder {path}: {err.strerror or err}.") from None
         try:
-            write_json(path / "spec.json", experiment.to_dict())
+            write_json(path / "spec.json", written)
+            _remember_spec(path / "spec.json", file_stamp(path / "spec.json"), Experiment.from_dict(written))
             with self._writing(f"The run {experiment.name!r} was not created"):
                 write_json(path / "run.json", {
                     "run_id": run_id, "name": experiment.name, "status": status, "created": now_iso(),
-                    "params": total_params(experiment), **owner(), **({"origin": origin} if origin else {}),
+                    "params": params, **owner(), **({"origin": origin} if origin else {}),
                 })
                 self.catalog.put(_read_entry(path))
         except StoreError:
@@ -400,14 +403,38 @@ def _parse_run(folder: Path) -> tuple[dict, Experiment, dict | None]:
     if not isinstance(info.get("name", ""), str):
         raise StoreError(f"{skipped} run.json's name is not text.")
     try:
-        experiment = Experiment.from_dict(_valid_text(_read_json(folder / "spec.json")))
-        validate(experiment)
+        experiment = _read_spec(folder / "spec.json")
     except (SpecError, TypeError, ValueError, AttributeError, KeyError) as err:
         raise StoreError(f"{skipped} spec.json is invalid ({err}).") from None
     metrics = _read_json(folder / "metrics.json") if (folder / "metrics.json").exists() else None
     if metrics is not None and (problem := metrics_problem(metrics)):
         raise StoreError(f"{skipped} metrics.json {problem}.")
     return info, experiment, metrics
+
+
+def _read_spec(path: Path) -> Experiment:
+    """spec.json as a valid Experiment. A run's spec is written once, but run.json changes every epoch and each change
+    reads the folder again: the spec parsed last is reused while the file's stamp is the same."""
+    stamp = file_stamp(path)  # before reading: a change made while we read then shows as a new stamp
+    known = _SPECS.get(path)
+    if known is not None and stamp is not None and known[0] == stamp:
+        return known[1]
+    experiment = Experiment.from_dict(_valid_text(_read_json(path)))
+    validate(experiment)
+    _remember_spec(path, stamp, experiment)
+    return experiment
+
+
+def _remember_spec(path: Path, stamp: tuple | None, experiment: Experiment) -> None:
+    if stamp is None:
+        return
+    _SPECS[path] = (stamp, experiment)
+    if len(_SPECS) > SPECS_KEPT:
+        del _SPECS[next(iter(_SPECS))]  # the one kept longest
+
+
+SPECS_KEPT = 4096  # specs are a few hundred bytes: a store of thousands of runs keeps each parsed once
+_SPECS: dict[Path, tuple[tuple, Experiment]] = {}
 
 
 def _status(info: dict, run_id: str) -> RunStatus:

@@ -242,3 +242,30 @@ def test_export_refuses_what_it_cannot_do(trained_store, tmp_path, monkeypatch, 
     assert "Say what to export" in capsys.readouterr().err
     assert main(["export", trained_store[1], "--script", str(tmp_path / "missing" / "run.py")]) == 2
     assert "Cannot write" in capsys.readouterr().err
+
+
+def test_a_spec_is_validated_once_per_training_call_and_spec_json_is_not_read_again(tmp_path, monkeypatch, capsys):
+    """The CLI, the store, train() and build_model() each ask whether the spec is valid; the first asks at a cost.
+    Each epoch's run.json change reads the folder again, but reuses the spec parsed when the run was created."""
+    from mnistlab import memory, spec, store
+
+    counts = {"validations": 0, "memory estimates": 0, "spec.json reads": 0}
+
+    def counted(module, name, key, when=lambda *args: True):
+        original = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            counts[key] += bool(when(*args))
+            return original(*args, **kwargs)
+        monkeypatch.setattr(module, name, wrapper)
+
+    counted(spec, "_layer_rows", "validations")
+    counted(memory, "estimate", "memory estimates")
+    counted(store, "_read_json", "spec.json reads", when=lambda path: path.name == "spec.json")
+    monkeypatch.setenv("MNISTLAB_HOME", str(tmp_path / "home"))
+    path = tmp_path / "spec.json"
+    path.write_text(spec.Experiment("Counted once", (spec.Flatten(), spec.Dense(24, "relu"), spec.Dense(10, "softmax")),
+                                    spec.TrainConfig(epochs=3, train_limit=1000, seed=8128)).to_json())
+    assert main(["train", "--spec", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "completed"
+    assert counts == {"validations": 1, "memory estimates": 1, "spec.json reads": 0}
