@@ -171,9 +171,6 @@ class ClusterRun:
                                message=f"The Dask worker training this run stopped ({type(err).__name__}); the run "
                                        f"keeps the {len(epochs)} epoch{'' if len(epochs) == 1 else 's'} received.",
                                epochs_run=epochs[-1]["completed"] if epochs else 0.0)
-        for observer in self.observers:
-            if hasattr(observer, "record_history"):  # the worker's own record is the run's history
-                observer.record_history(payload["history"])
         model = ModelFile(payload["model"]) if payload["model"] is not None else None
         return TrainResult(payload["status"], model, payload["history"], payload["metrics"], payload["seconds"],
                            message=payload["message"], epochs_run=payload["epochs_run"],

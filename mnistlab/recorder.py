@@ -16,7 +16,8 @@ from .train import TrainingObserver, event_to_dict
 
 
 class RunRecorder(TrainingObserver):
-    """Observer that keeps a run's files up to date: no per-batch disk writes, one write per epoch."""
+    """Observer that keeps a run's files up to date: no per-batch disk writes, one write per epoch. The events it
+    hears are for watching the run as it trains; the history it keeps is the one the TrainResult brings."""
 
     def __init__(self, store: RunStore, run_id: str):
         self.store = store
@@ -32,22 +33,17 @@ class RunRecorder(TrainingObserver):
                           steps_per_epoch=event.steps_per_epoch, train_samples=event.train_samples,
                           validation_samples=event.validation_samples, **owner())
 
-    def record_history(self, history: dict) -> None:
-        """Take the trainer's own record as the run's history (a remote run's live events were for watching: one
-        may arrive late or never), written with run_ended."""
-        self._epochs, self._batches = list(history.get("epochs", [])), list(history.get("batches", []))
-
     def batch_ended(self, event) -> None:
         self._batches.append(event_to_dict(event))
 
     def epoch_ended(self, event) -> None:
         self._epochs.append(event_to_dict(event))
-        self._write_history()
+        self._write_history({"epochs": self._epochs, "batches": self._batches})
         self.store.update(self.run_id, epochs_run=event.completed)
 
     def run_ended(self, result) -> None:
         folder = self.store.runs_dir / self.run_id
-        self._write_history()
+        self._write_history(result.history)  # the trainer's own record: a remote run's events may arrive late or never
         if result.metrics is not None:
             write_json(folder / "metrics.json", result.metrics)
         if result.predictions is not None:
@@ -58,9 +54,9 @@ class RunRecorder(TrainingObserver):
                           train_seconds=round(result.seconds, 3), epochs_run=result.epochs_run,
                           message=result.message)
 
-    def _write_history(self) -> None:
+    def _write_history(self, history: dict) -> None:
         write_json(self.store.runs_dir / self.run_id / "history.json",
-                   {"epochs": list(self._epochs), "batches": list(self._batches)})
+                   {"epochs": list(history.get("epochs", [])), "batches": list(history.get("batches", []))})
 
 
 def write_predictions(folder: Path, predictions: np.ndarray) -> None:
