@@ -86,7 +86,12 @@ class Drawings:
     def dataset(self) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
         """The drawings as a test set in MNIST's layout: (N, 28, 28) uint8 images, (N,) uint8 labels, and their ids.
         Read once per set: a drawing's file never changes, so the set is known by its files' names."""
-        return _dataset(tuple(self._files()))
+        return _read_set_of(tuple(self._files()))[:3]
+
+    def saved_in(self, session: str) -> set[str]:
+        """The ids of the drawings one browser session saved (read with the set, once per set)."""
+        _, _, ids, sessions = _read_set_of(tuple(self._files()))
+        return {drawing_id for drawing_id, saved_by in zip(ids, sessions) if saved_by == session}
 
     def canvas(self, drawing_id: str) -> bytes:
         """The PNG of the canvas as it was drawn."""
@@ -96,6 +101,10 @@ class Drawings:
         except (OSError, NpzError) as err:
             raise DrawingError(f"Drawing {drawing_id} cannot be read: it {err}.") from None
         return arrays["canvas_png"].tobytes()
+
+    def one(self, drawing_id: str) -> Drawing | None:
+        """One drawing by its id, or None when there is no such drawing (deleted, or not one of ours)."""
+        return _read(self._path(drawing_id))
 
     def delete(self, drawing_id: str) -> None:
         self._path(drawing_id).unlink(missing_ok=True)
@@ -165,11 +174,13 @@ class Drawings:
 
 
 @lru_cache(maxsize=4)
-def _dataset(files: tuple[Path, ...]) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+def _read_set_of(files: tuple[Path, ...]) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...]]:
+    """The drawings' images, labels, ids and the sessions that saved them."""
     drawings = [d for d in map(_read, files) if d is not None]
     x = np.stack([d.input for d in drawings]) if drawings else np.zeros((0, 28, 28), np.uint8)
     x.setflags(write=False)  # shared by every caller through the cache
-    return x, np.array([d.label for d in drawings], np.uint8), tuple(d.drawing_id for d in drawings)
+    return (x, np.array([d.label for d in drawings], np.uint8), tuple(d.drawing_id for d in drawings),
+            tuple(d.session for d in drawings))
 
 
 def _png(image: np.ndarray) -> bytes:

@@ -128,8 +128,10 @@ class RunStore:
 
     # ---------------------------------------------------------------- writing
 
-    def create_run(self, experiment: Experiment, status: str = RunStatus.QUEUED, origin: str | None = None) -> str:
-        """Make the run's folder with its spec and a run.json owned by this process (`origin`: who queued it)."""
+    def create_run(self, experiment: Experiment, status: str = RunStatus.QUEUED, origin: str | None = None,
+                   queued_by: dict | None = None) -> str:
+        """Make the run's folder with its spec and a run.json owned by this process (`origin`: what queued it, such
+        as the dashboard; `queued_by`: who, in a class — see roles.Person.as_record)."""
         params = total_params(experiment)  # a spec that is not valid is refused before any folder is made
         written = experiment.to_dict()
         run_id = f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{_slug(experiment.name)}-{secrets.token_hex(2)}"
@@ -145,6 +147,7 @@ class RunStore:
                 write_json(path / "run.json", {
                     "run_id": run_id, "name": experiment.name, "status": status, "created": now_iso(),
                     "params": params, **owner(), **({"origin": origin} if origin else {}),
+                    **({"queued_by": queued_by} if queued_by else {}),
                 })
                 self.catalog.put(_read_entry(path))
         except StoreError:
