@@ -4,6 +4,7 @@ import streamlit as st
 
 import common  # noqa: F401  (puts the repo root on sys.path)
 from callbacks import keep_projector_mode
+from session_role import accept_teacher_link, in_class, person, show_role_notice
 
 # An emoji icon: a material one here makes every browser fetch it from Google's font servers (classrooms are offline).
 st.set_page_config(page_title="MNIST Lab", page_icon="✏️", layout="wide")
@@ -18,8 +19,16 @@ pages = [
     st.Page("app_pages/class_test.py", title="Class test", icon=":material/groups:"),
     st.Page("app_pages/report.py", title="Report", icon=":material/description:"),
 ]
+accept_teacher_link()  # before anything is drawn: the token leaves the address bar at once
+if person().role == "teacher":
+    pages.append(st.Page("app_pages/class_panel.py", title="Class", icon=":material/school:"))
 common.worker()  # the training worker starts with the server's first page, warming its training process
 navigation = st.navigation(pages)
+show_role_notice()
+if in_class():
+    st.sidebar.caption("You are the **teacher**." if person().role == "teacher" else
+                       "You are a **student** in this class: you can draw, look at everything and train within the "
+                       "class's budget.")
 # Projector mode lives in "projector", not in the switch's own state: Streamlit drops every widget's state when a
 # page opens another with st.switch_page (Draw's "Open on the Inside page"), and the switch would stay on while
 # the charts went back to normal size.

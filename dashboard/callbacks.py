@@ -13,29 +13,50 @@ from __future__ import annotations
 import streamlit as st
 
 from common import store, worker
+from mnistlab.roles import Refused
 from mnistlab.store import StoreError
+from session_role import class_actions, person
 
 
 def rename_run(run_id: str) -> None:
     """Compare's Rename button: the new name comes from the `compare_new_name` box."""
     try:
-        store().rename(run_id, st.session_state["compare_new_name"])
+        class_actions().rename_run(person(), run_id, st.session_state["compare_new_name"])
         st.session_state["compare_new_name"] = ""
-    except StoreError as err:
+    except (StoreError, Refused) as err:
         st.session_state["compare_error"] = str(err)
 
 
 def delete_run(run_id: str, confirmation_key: str) -> None:
-    """Compare's Delete buttons: stop the run if it is training or queued (a queued run is then gone
+    """Compare's Delete button: stop the run if it is training or queued (a queued run is then gone
     already), then remove its folder. The confirmation was for this run only: it is cleared."""
     try:
-        worker().stop(run_id)
+        class_actions().check_delete_run(person(), run_id)
+        worker().stop(run_id, person())
         if (store().runs_dir / run_id).exists():
-            store().delete(run_id)
+            class_actions().delete_run(person(), run_id)
         st.session_state["compare_notice"] = f"Deleted run {run_id}."
-    except StoreError as err:
+    except (StoreError, Refused) as err:
         st.session_state["compare_error"] = str(err)
     st.session_state.pop(confirmation_key, None)
+
+
+def delete_unreadable_run(run_id: str, confirmation_key: str) -> None:
+    """Compare's Delete folder button, for a run folder that cannot be read."""
+    try:
+        class_actions().delete_unreadable(person(), run_id)
+        st.session_state["compare_notice"] = f"Deleted run {run_id}."
+    except (StoreError, Refused) as err:
+        st.session_state["compare_error"] = str(err)
+    st.session_state.pop(confirmation_key, None)
+
+
+def stop_run(run_id: str) -> None:
+    """Train's Stop and Remove buttons."""
+    try:
+        worker().stop(run_id, person())
+    except Refused as err:
+        st.session_state["train_error"] = str(err)
 
 
 def mark_draw_model_chosen() -> None:

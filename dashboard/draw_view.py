@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import io
-import secrets
 
 import numpy as np
 
@@ -21,6 +20,7 @@ from inside_view import show_inside
 from mnistlab.drawings import DrawingError, Drawings
 from mnistlab.preprocess import preprocess_steps, step_pictures
 from mnistlab.store import StoreError
+from session_role import person
 
 DIGITS = [str(digit) for digit in range(10)]
 MODELS_OFFERED = {"best": 40, "newest": 10}  # a rerun's store cost stays the same with 10 or 10,000 runs
@@ -128,10 +128,9 @@ def _save_for_the_class(image, generation: int) -> None:
     meant = st.pills("Save it for the class test — it is a", DIGITS, key=f"draw_label_{generation}")
     if not st.button("Save", key="draw_save", disabled=meant is None, icon=":material/save:"):
         return
-    session_tag = st.session_state.setdefault("draw_session_tag", secrets.token_hex(4))  # anonymous
     try:
         class_set = Drawings(store().home)
-        class_set.save(image, int(meant), session_tag)
+        class_set.save(image, int(meant), person().tag)  # anonymous: lets this session undo a wrong label
     except DrawingError as err:
         st.error(str(err), icon=":material/warning:")
         return

@@ -561,7 +561,7 @@ def test_draw_saves_a_labelled_drawing_for_the_class(home_with_run, store_home):
     at.button(key="draw_save").click().run()
     _no_exceptions(at)
     [kept] = Drawings(store_home).all()
-    assert kept.label == label and len(kept.session) == 8 and kept.session == at.session_state["draw_session_tag"]
+    assert kept.label == label and len(kept.session) == 8 and kept.session == at.session_state["session_tag"]
     assert f"Saved as a {label}. The class's set has 1 drawing." in [s.value for s in at.success]
     assert at.session_state["draw_generation"] == 1 and "Draw a digit on the canvas" in _texts(at)
 

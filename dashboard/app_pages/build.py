@@ -5,8 +5,10 @@ import pandas as pd
 from common import st, worker
 from mnistlab.groups import repeat_seeds
 from mnistlab.presets import PRESETS, STARTERS, get_preset
+from mnistlab.roles import Refused
 from mnistlab.spec import (HIDDEN_ACTIVATIONS, LAYER_TYPES, OPTIMIZERS, Experiment, SpecError, TrainConfig,
                            layer_from_dict, layer_table, layer_to_dict, validate_config)
+from session_role import class_settings, person, within_budget
 
 SCRATCH = "From scratch"
 # Number boxes have no min/max: Streamlit's would silently keep the last good value while showing what was typed.
@@ -252,13 +254,23 @@ if experiment is not None:
     except ValueError as err:
         repeat_error = str(err)
         st.error(repeat_error, icon=":material/block:")
+if not person().runs_the_class:
+    budget = class_settings().budget
+    st.caption(f"In this class a student's run trains at most {budget.epochs} epochs on at most "
+               f"{budget.train_images:,} images (a longer one is shortened to fit), {budget.runs_at_once} of yours "
+               f"at a time." if budget.training else "The teacher has turned student training off for now.")
 if st.button("Train", type="primary", key="build_train", disabled=build_error is not None or repeat_error is not None):
+    run_ids, refusal = [], None
     try:
-        run_ids = [worker().submit(experiment.with_config(seed=seed)) for seed in seeds]
-    except SpecError as err:
-        st.error(str(err), icon=":material/block:")
-    else:
+        for seed in seeds:
+            run_ids.append(worker().submit(within_budget(experiment.with_config(seed=seed)), person()))
+    except (SpecError, Refused) as err:
+        refusal = str(err)
+    if run_ids:
+        if refusal:  # said on Train, where the runs that were queued are
+            st.session_state["train_error"] = f"{len(run_ids)} of {len(seeds)} runs queued. {refusal}"
         st.session_state["train_watch"] = run_ids[0]
         st.switch_page("app_pages/train.py")
+    st.error(refusal, icon=":material/block:")
 if build_error is not None:
     st.caption("Fix the problem shown above to enable training.")

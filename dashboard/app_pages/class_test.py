@@ -9,7 +9,9 @@ import numpy as np
 import charts
 from common import distinct_names, md, predictor, show_figure, st, store
 from mnistlab.drawings import MAX_IMPORT_BYTES, DrawingError, Drawings, class_score, gap_sentence
+from mnistlab.roles import Refused
 from mnistlab.store import StoreError
+from session_role import class_actions, person
 
 MODELS_OFFERED = {"best": 11, "newest": 4}  # 15 models, all loaded at once in the prediction process (CAPACITY)
 WRONG_SHOWN = 24
@@ -17,46 +19,73 @@ WRONG_SHOWN = 24
 
 
 def manage_drawings(class_set: Drawings, x: np.ndarray, y: np.ndarray, ids: tuple) -> None:
-    """The teacher's part: browse by digit, delete one or all (each with its own confirmation), export, import."""
+    """Browse by digit, delete one (a student: one they saved) or all, export, import — each with its own
+    confirmation; the rights are checked by ClassActions, whatever the page shows."""
+    me = person()
+    mine = set(ids) if me.runs_the_class else class_set.saved_in(me.tag)
     with st.expander(f"The drawings ({len(y):,}): browse, delete, export, import", icon=":material/photo_library:"):
+        if "class_error" in st.session_state:
+            st.error(st.session_state.pop("class_error"), icon=":material/lock:")
         digit = st.pills("Digit", [str(d) for d in range(10)], key="class_browse_digit", default="0")
         if len(y) and digit is not None:
             shown = np.flatnonzero(y == int(digit))
             if len(shown):
                 st.image([255 - x[i] for i in shown[:120]], width=56, caption=[f"#{i}" for i in shown[:120]])
-                target = st.selectbox("Drawing", [int(i) for i in shown], key="class_delete_pick",
-                                      format_func="#{}".format)
-                confirm_key = f"class_confirm_{ids[target]}"  # a confirmation belongs to one drawing
-                sure = st.checkbox(f"Yes, delete drawing #{target} (a {y[target]})", key=confirm_key)
-                if st.button("Delete drawing", key="class_delete_one", disabled=not sure):
-                    class_set.delete(ids[target])
-                    st.session_state.pop(confirm_key, None)
-                    st.rerun()
+                deletable = [int(i) for i in shown if ids[i] in mine]
+                if deletable:
+                    _delete_one(deletable, x, y, ids)
+                elif not me.runs_the_class:
+                    st.caption("In a class you can delete the drawings you saved yourself (to undo a wrong label); "
+                               f"none of these {digit}s is yours.")
             else:
                 st.write(f"Nobody has drawn a {digit} yet.")
-        everything = st.checkbox(f"Yes, delete all {len(y):,} drawings", key=f"class_confirm_all_{len(y)}")
-        if st.button("Delete all drawings", key="class_delete_all", disabled=not everything or not len(y)):
-            class_set.delete_all()
-            st.rerun()
-        st.download_button("Download as .npz (Keras's layout: x_test, y_test)", data=partial(Drawings.npz_bytes,
-                           class_set), file_name="class-drawings.npz", mime="application/octet-stream",
-                           key="class_export", on_click="ignore", disabled=not len(y), icon=":material/download:")
-        uploaded = st.file_uploader("Import an .npz of drawings (Keras's layout)", type=["npz"], key="class_import")
-        if uploaded is not None and st.button("Import", key="class_import_go"):
-            if uploaded.size > MAX_IMPORT_BYTES:
-                st.error(f"{md(uploaded.name)} is {uploaded.size / 2**20:.0f} MB; a set of drawings is at most "
-                         f"{MAX_IMPORT_BYTES // 2**20} MB.", icon=":material/warning:")
+        if me.runs_the_class:
+            _teachers_part(class_set, y)
+
+
+def _delete_one(deletable: list[int], x, y, ids) -> None:
+    target = st.selectbox("Drawing", deletable, key="class_delete_pick", format_func="#{}".format)
+    confirm_key = f"class_confirm_{ids[target]}"  # a confirmation belongs to one drawing
+    sure = st.checkbox(f"Yes, delete drawing #{target} (a {y[target]})", key=confirm_key)
+    if st.button("Delete drawing", key="class_delete_one", disabled=not sure):
+        _act(class_actions().delete_drawing, ids[target])
+        st.session_state.pop(confirm_key, None)
+        st.rerun()
+
+
+def _act(action, *args):
+    try:
+        return action(person(), *args)
+    except Refused as err:
+        st.session_state["class_error"] = str(err)
+        return None
+
+
+def _teachers_part(class_set: Drawings, y: np.ndarray) -> None:
+    everything = st.checkbox(f"Yes, delete all {len(y):,} drawings", key=f"class_confirm_all_{len(y)}")
+    if st.button("Delete all drawings", key="class_delete_all", disabled=not everything or not len(y)):
+        _act(class_actions().delete_all_drawings)
+        st.rerun()
+    st.download_button("Download as .npz (Keras's layout: x_test, y_test)", data=partial(Drawings.npz_bytes,
+                       class_set), file_name="class-drawings.npz", mime="application/octet-stream",
+                       key="class_export", on_click="ignore", disabled=not len(y), icon=":material/download:")
+    uploaded = st.file_uploader("Import an .npz of drawings (Keras's layout)", type=["npz"], key="class_import")
+    if uploaded is not None and st.button("Import", key="class_import_go"):
+        if uploaded.size > MAX_IMPORT_BYTES:
+            st.error(f"{md(uploaded.name)} is {uploaded.size / 2**20:.0f} MB; a set of drawings is at most "
+                     f"{MAX_IMPORT_BYTES // 2**20} MB.", icon=":material/warning:")
+            return
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "import.npz"
+            path.write_bytes(uploaded.getvalue())
+            try:
+                added = _act(class_actions().import_drawings, path)
+            except DrawingError as err:
+                st.error(md(str(err).replace(str(path), uploaded.name)), icon=":material/warning:")
                 return
-            with tempfile.TemporaryDirectory() as folder:
-                path = Path(folder) / "import.npz"
-                path.write_bytes(uploaded.getvalue())
-                try:
-                    added = class_set.import_npz(path)
-                except DrawingError as err:
-                    st.error(md(str(err).replace(str(path), uploaded.name)), icon=":material/warning:")
-                    return
+        if added is not None:
             st.session_state["class_notice"] = f"{added:,} drawings imported."
-            st.rerun()
+        st.rerun()
 
 
 st.title("Class test")

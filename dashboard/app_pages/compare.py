@@ -3,7 +3,9 @@
 import hashlib
 
 import charts
-from callbacks import delete_run, remember_compare_selection, rename_run
+from callbacks import delete_run, delete_unreadable_run, remember_compare_selection, rename_run
+from mnistlab.roles import may_change_run, owner_of
+from session_role import person
 from common import (distinct_names, follow_runs, fork_in_build, go_to_results, md, show_figure, show_warnings, st,
                     store, test_set)
 from mnistlab.data import DataError
@@ -22,12 +24,12 @@ st.title("Compare runs")
 follow_runs("compare")
 listing = store().list_runs()
 show_warnings(listing.warnings)
-if listing.unreadable:
+if listing.unreadable and person().runs_the_class:
     with st.expander(f"Delete an unreadable run folder ({len(listing.unreadable)})", icon=":material/delete:"):
         broken = st.selectbox("Unreadable run folder", listing.unreadable, key="compare_broken")
         confirm_key = f"compare_confirm_broken_{broken}"
         sure = st.checkbox(f"Yes, delete the folder {broken} and its files", key=confirm_key)
-        st.button("Delete folder", key="compare_delete_broken", disabled=not sure, on_click=delete_run,
+        st.button("Delete folder", key="compare_delete_broken", disabled=not sure, on_click=delete_unreadable_run,
                   args=(broken, confirm_key))
 table = runs_table(listing)
 if table.empty:
@@ -149,14 +151,19 @@ kept = st.session_state.get("compare_target_id")
 target = st.selectbox("Run", ids, index=ids.index(kept) if kept in by_id else 0, format_func=labels.get,
                       key="compare_target_" + hashlib.sha1("\n".join(labels.values()).encode()).hexdigest()[:12])
 st.session_state["compare_target_id"] = target
+mine = may_change_run(person(), owner_of(by_id[target].info))
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
-new_name = c1.text_input("New name", key="compare_new_name", placeholder=by_id[target].name)
-c2.button("Rename", key="compare_rename", disabled=not new_name.strip(), on_click=rename_run, args=(target,))
+new_name = c1.text_input("New name", key="compare_new_name", placeholder=by_id[target].name, disabled=not mine)
+c2.button("Rename", key="compare_rename", disabled=not (mine and new_name.strip()), on_click=rename_run, args=(target,))
 if c3.button("Open in Results", key="compare_open", disabled=not by_id[target].metrics):
     go_to_results(target)
 if c4.button("Open in Build", key="compare_fork", help="a new network with this run's layers and settings"):
     fork_in_build(by_id[target])
-confirm_key = f"compare_confirm_{target}"  # a confirmation belongs to one run
-confirm = st.checkbox(f"Yes, delete {md(by_id[target].name)} ({target}) and its files", key=confirm_key)
-st.button("Delete run", key="compare_delete", disabled=not confirm, type="primary", on_click=delete_run,
-          args=(target, confirm_key))
+if mine:
+    confirm_key = f"compare_confirm_{target}"  # a confirmation belongs to one run
+    confirm = st.checkbox(f"Yes, delete {md(by_id[target].name)} ({target}) and its files", key=confirm_key)
+    st.button("Delete run", key="compare_delete", disabled=not confirm, type="primary", on_click=delete_run,
+              args=(target, confirm_key))
+else:
+    st.caption("This run is someone else's: in a class, a student can rename or delete only the runs they queued "
+               "themselves.")

@@ -3,6 +3,8 @@
 from common import md, st, worker
 from draw_view import drawing_area, offered_models
 from mnistlab.presets import QUICK_CNN
+from mnistlab.roles import Refused
+from session_role import person, within_budget
 
 st.title("Draw a digit")
 runs = offered_models()
@@ -23,8 +25,12 @@ if not runs:
         if st.session_state.pop("draw_waiting", False):
             st.rerun(scope="app")
         if st.button("Train a quick CNN", type="primary", key="draw_quick_train"):
-            training.submit(QUICK_CNN)
-            st.rerun(scope="app")
+            try:
+                training.submit(within_budget(QUICK_CNN), person())
+            except Refused as err:
+                st.error(str(err), icon=":material/lock:")
+            else:
+                st.rerun(scope="app")
 
     quick_training()
     st.stop()

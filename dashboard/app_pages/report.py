@@ -6,6 +6,8 @@ import charts
 from common import follow_runs, go_to_results, show_figure, show_warnings, st, store, test_labels, worker
 from mnistlab.presets import PRESETS
 from mnistlab.reproduce import CLAIMS, RunIndex, compare, finding_verdicts, reproduction_group, spread_row
+from mnistlab.roles import Refused
+from session_role import person
 
 ROW_PX = 35  # st.dataframe's row height
 
@@ -85,7 +87,7 @@ missing = [c.preset for c in comparisons if not c.run]
 queued_names = {name for _, name in worker().queued()}
 if current:
     queued_names.add(current.name)
-if missing:
+if missing and person().runs_the_class:  # the report's reproductions are the teacher's to queue
     st.subheader("Reproduce the missing rows")
     st.caption("Each is queued for the training worker at the report's full settings "
                "(minutes each on a laptop CPU; the CNNs take longest).")
@@ -94,8 +96,12 @@ if missing:
         waiting = preset.name in queued_names
         if cols[i % 5].button(f"{preset.name}" + (" (queued)" if waiting else ""), key=f"report_run_{preset.name}",
                               disabled=waiting):
-            worker().submit(preset.experiment)
-            st.rerun()
+            try:
+                worker().submit(preset.experiment, person(), reproduction=True)
+            except Refused as err:
+                st.error(str(err), icon=":material/lock:")
+            else:
+                st.rerun()
 if done:
     names = {c.run.run_id: c.preset.name for c in done}
     pick = st.selectbox("Open a reproduction in Results", list(names), key="report_open_pick", format_func=names.get)

@@ -3,8 +3,11 @@
 from functools import partial
 
 import charts
+from callbacks import stop_run
 from common import (STATUS_ICONS, RunStatus, clock, follow_runs, go_to_results, md, shared_figure, show_figure, st, store,
                     worker)
+from mnistlab.roles import may_change_run
+from session_role import person
 
 OUTCOME_SENTENCES = {
     RunStatus.COMPLETED: "Training completed.",
@@ -33,9 +36,10 @@ def _live_panel(snap, several: bool = False) -> None:
     else:
         st.progress(snap.fraction, text=f"epoch {max(snap.epoch, 1)}/{snap.epochs} · batch {snap.batch}/{snap.steps}"
                                         f" · elapsed {clock(snap.elapsed)} · ETA {clock(snap.eta)}")
-    st.button("Stop", key=f"train_stop_{snap.run_id}", on_click=training.stop, args=(snap.run_id,), type="secondary",
-              help="stop after the current batch and keep the partial run",
-              disabled=snap.status in ("stopping", "evaluating"))
+    if _mine(snap.run_id):
+        st.button("Stop", key=f"train_stop_{snap.run_id}", on_click=stop_run, args=(snap.run_id,), type="secondary",
+                  help="stop after the current batch and keep the partial run",
+                  disabled=snap.status in ("stopping", "evaluating"))
     left, right = st.columns(2)
     with left:
         batches = shared_figure(("batches", snap.run_id, len(snap.batches_history)),
@@ -50,17 +54,28 @@ def _live_panel(snap, several: bool = False) -> None:
             st.info("The per-epoch curves appear when the first epoch ends.", icon=":material/hourglass_top:")
 
 
+def _mine(run_id: str) -> bool:
+    """Whether this session may stop or remove the run (outside a class, and for the teacher: every run)."""
+    owner = training.queued_by(run_id)
+    return may_change_run(person(), owner.as_record() if owner else None)
+
+
 def _queue_panel() -> None:
-    queued = training.queued()
+    queued = training.waiting()
+    if "train_error" in st.session_state:
+        st.error(st.session_state.pop("train_error"), icon=":material/lock:")
     if training.problem:
         st.error(training.problem, icon=":material/cloud_off:")
     if queued:
         st.markdown("**Waiting in line** (" + ("runs start as the cluster's workers come free)" if training.scheduler
                                                else "one run trains at a time)"))
-        for run_id, name in queued:
+        for item in queued:
             cols = st.columns([4, 1])
-            cols[0].markdown(f":material/hourglass_top: {md(name)} · {run_id}")
-            cols[1].button("Remove", key=f"train_dequeue_{run_id}", on_click=training.stop, args=(run_id,))
+            cols[0].markdown(f":material/hourglass_top: {md(item.name)} · seed {item.experiment.config.seed} · "
+                             f"{item.run_id}" + (" · yours" if item.person.tag == person().tag and item.person.role ==
+                                                 "student" else ""))
+            if _mine(item.run_id):
+                cols[1].button("Remove", key=f"train_dequeue_{item.run_id}", on_click=stop_run, args=(item.run_id,))
 
 
 def _last_run_panel() -> None:

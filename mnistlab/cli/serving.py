@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
 from .common import CliError, command
 
@@ -55,9 +56,29 @@ def serve_command(port: int, classroom: bool) -> list[str]:
 def cmd_serve(args) -> int:
     command_line = serve_command(args.port, args.classroom)
     env = dict(os.environ, **({"MNISTLAB_CLASSROOM": "1"} if args.classroom else {}))
-    where = f"http://{'<this machine>' if args.classroom else '127.0.0.1'}:{args.port}"
-    print(f"MNIST Lab on {where} (Ctrl-C stops it)", file=sys.stderr, flush=True)
+    if args.classroom:
+        _announce_class(args.port)
+    else:
+        print(f"MNIST Lab on http://127.0.0.1:{args.port} (Ctrl-C stops it)", file=sys.stderr, flush=True)
     os.execve(sys.executable, command_line, env)
+
+
+def _announce_class(port: int) -> None:
+    """The two links of a class, once, on this console: a new teacher token for each class (unless
+    MNISTLAB_TEACHER_TOKEN gives one), kept under $MNISTLAB_HOME where only this user can read it."""
+    from ..classroom import lan_addresses, students_address, teacher_link, teacher_token
+    from ..files import StoreError
+
+    try:
+        token, _ = teacher_token(fresh=True)
+    except (StoreError, OSError) as err:
+        raise CliError(f"The teacher's token could not be kept: {err}") from None
+    students = students_address(LAN_ADDRESS, port, None, lan_addresses())
+    host = urlparse(students).hostname or "localhost"
+    print(f"MNIST Lab for a class (Ctrl-C stops it)\n"
+          f"  students open:   {students}\n"
+          f"  teacher link:    {teacher_link(host, port, token)}   (keep it to yourself: it makes a browser the "
+          f"teacher's)", file=sys.stderr, flush=True)
 
 
 def cmd_worker(args) -> int:

@@ -1,0 +1,68 @@
+"""Class: the teacher's panel — the students' address and its QR code, the browsers connected, the line of runs with
+who queued each, and the students' training budget."""
+
+import html
+from urllib.parse import urlparse
+
+import pandas as pd
+
+from common import follow_runs, st, worker
+from mnistlab.classroom import lan_addresses, qr_png, students_address
+from mnistlab.roles import Budget, Refused
+from session_role import class_settings, connected_browsers, person
+
+st.title("Your class")
+me = person()
+if not me.runs_the_class:  # the page is listed only for the teacher; its actions check again where they happen
+    st.error("In a class, only the teacher can open the class panel.", icon=":material/lock:")
+    st.stop()
+follow_runs("class")
+training = worker()
+
+address = students_address(st.get_option("server.address"), st.get_option("server.port"),
+                           urlparse(st.context.url or "").hostname, lan_addresses())
+words, code = st.columns([3, 2], vertical_alignment="center")
+with words:
+    st.markdown("**Students open**")
+    st.html(f'<p class="students-address" style="font-size:2.6rem;font-weight:700;line-height:1.2;'
+            f'overflow-wrap:anywhere;margin:0">{html.escape(address)}</p>')
+    browsers = connected_browsers()
+    st.metric("Browsers connected", "?" if browsers is None else browsers,
+              help="every open tab of the dashboard, this one included")
+code.image(qr_png(address), caption="Scan it with a phone's camera", width=280)
+
+st.subheader("The line")
+if "class_panel_notice" in st.session_state:
+    st.success(st.session_state.pop("class_panel_notice"), icon=":material/delete:")
+rows = [{"run": snap.name, "seed": snap.experiment.config.seed if snap.experiment else None, "state": "training",
+         "queued by": (training.queued_by(snap.run_id) or me).label} for snap in training.in_flight()]
+rows += [{"run": item.name, "seed": item.experiment.config.seed, "state": "waiting", "queued by": item.person.label}
+         for item in training.waiting()]
+if rows:
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="class_line")
+else:
+    st.write("Nothing is training or waiting.")
+waiting = sum(item.person.role == "student" for item in training.waiting())
+if st.button(f"Remove every student's waiting run ({waiting})", key="class_remove_students", disabled=not waiting,
+             icon=":material/playlist_remove:"):
+    try:
+        removed = training.remove_students_waiting(person())
+        st.session_state["class_panel_notice"] = f"Removed {removed} waiting student run{'' if removed == 1 else 's'}."
+    except Refused as err:
+        st.session_state["class_panel_notice"] = str(err)
+    st.rerun()
+
+st.subheader("What students may train")
+budget = class_settings().budget
+with st.form("class_budget"):
+    allowed = st.toggle("Students may train", value=budget.training)
+    c1, c2, c3 = st.columns(3)
+    at_once = c1.number_input("Runs each, waiting or training", value=budget.runs_at_once, step=1)
+    epochs = c2.number_input("Epochs per run, at most", value=budget.epochs, step=1)
+    images = c3.number_input("Training images per run, at most", value=budget.train_images, step=1000)
+    if st.form_submit_button("Save the budget", type="primary"):
+        try:
+            class_settings().set_budget(person(), Budget(bool(allowed), int(at_once), int(epochs), int(images)))
+            st.success("Saved: it holds for every student from their next run.", icon=":material/check:")
+        except Refused as err:
+            st.error(str(err), icon=":material/block:")
