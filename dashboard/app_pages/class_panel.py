@@ -4,9 +4,7 @@ who queued each, and the students' training budget."""
 import html
 from urllib.parse import urlparse
 
-import pandas as pd
-
-from common import follow_runs, st, worker
+from common import follow_runs, md, st, worker
 from mnistlab.classroom import lan_addresses, qr_png, students_address
 from mnistlab.roles import Budget, Refused
 from session_role import class_settings, connected_browsers, person
@@ -34,13 +32,13 @@ code.image(qr_png(address), caption="Scan it with a phone's camera", width=280)
 st.subheader("The line")
 if "class_panel_notice" in st.session_state:
     st.success(st.session_state.pop("class_panel_notice"), icon=":material/delete:")
-rows = [{"run": snap.name, "seed": snap.experiment.config.seed if snap.experiment else None, "state": "training",
-         "queued by": (training.queued_by(snap.run_id) or me).label} for snap in training.in_flight()]
-rows += [{"run": item.name, "seed": item.experiment.config.seed, "state": "waiting", "queued by": item.person.label}
-         for item in training.waiting()]
-if rows:
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="class_line")
-else:
+line = [(snap.name, snap.experiment.config.seed if snap.experiment else None, "training",
+         training.queued_by(snap.run_id) or me) for snap in training.in_flight()]
+line += [(item.name, item.experiment.config.seed, "waiting", item.person) for item in training.waiting()]
+for name, seed, state, who in line:
+    icon = ":material/directions_run:" if state == "training" else ":material/hourglass_top:"
+    st.markdown(f"{icon} {md(name)} · seed {seed} · {state} · queued by **{who.label}**")
+if not line:
     st.write("Nothing is training or waiting.")
 waiting = sum(item.person.role == "student" for item in training.waiting())
 if st.button(f"Remove every student's waiting run ({waiting})", key="class_remove_students", disabled=not waiting,

@@ -23,7 +23,8 @@ def manage_drawings(class_set: Drawings, x: np.ndarray, y: np.ndarray, ids: tupl
     confirmation; the rights are checked by ClassActions, whatever the page shows."""
     me = person()
     mine = set(ids) if me.runs_the_class else class_set.saved_in(me.tag)
-    with st.expander(f"The drawings ({len(y):,}): browse, delete, export, import", icon=":material/photo_library:"):
+    title = "browse, delete, export, import" if me.runs_the_class else "browse, export, undo your own"
+    with st.expander(f"The drawings ({len(y):,}): {title}", icon=":material/photo_library:"):
         if "class_error" in st.session_state:
             st.error(st.session_state.pop("class_error"), icon=":material/lock:")
         digit = st.pills("Digit", [str(d) for d in range(10)], key="class_browse_digit", default="0")
@@ -33,17 +34,22 @@ def manage_drawings(class_set: Drawings, x: np.ndarray, y: np.ndarray, ids: tupl
                 st.image([255 - x[i] for i in shown[:120]], width=56, caption=[f"#{i}" for i in shown[:120]])
                 deletable = [int(i) for i in shown if ids[i] in mine]
                 if deletable:
-                    _delete_one(deletable, x, y, ids)
+                    _delete_one(deletable, y, ids)
                 elif not me.runs_the_class:
                     st.caption("In a class you can delete the drawings you saved yourself (to undo a wrong label); "
                                f"none of these {digit}s is yours.")
             else:
                 st.write(f"Nobody has drawn a {digit} yet.")
         if me.runs_the_class:
-            _teachers_part(class_set, y)
+            _teachers_part(y)
+        st.download_button("Download as .npz (Keras's layout: x_test, y_test)", data=partial(Drawings.npz_bytes,
+                           class_set), file_name="class-drawings.npz", mime="application/octet-stream",
+                           key="class_export", on_click="ignore", disabled=not len(y), icon=":material/download:")
+        if me.runs_the_class:
+            _import(class_set)
 
 
-def _delete_one(deletable: list[int], x, y, ids) -> None:
+def _delete_one(deletable: list[int], y, ids) -> None:
     target = st.selectbox("Drawing", deletable, key="class_delete_pick", format_func="#{}".format)
     confirm_key = f"class_confirm_{ids[target]}"  # a confirmation belongs to one drawing
     sure = st.checkbox(f"Yes, delete drawing #{target} (a {y[target]})", key=confirm_key)
@@ -61,14 +67,14 @@ def _act(action, *args):
         return None
 
 
-def _teachers_part(class_set: Drawings, y: np.ndarray) -> None:
+def _teachers_part(y: np.ndarray) -> None:
     everything = st.checkbox(f"Yes, delete all {len(y):,} drawings", key=f"class_confirm_all_{len(y)}")
     if st.button("Delete all drawings", key="class_delete_all", disabled=not everything or not len(y)):
         _act(class_actions().delete_all_drawings)
         st.rerun()
-    st.download_button("Download as .npz (Keras's layout: x_test, y_test)", data=partial(Drawings.npz_bytes,
-                       class_set), file_name="class-drawings.npz", mime="application/octet-stream",
-                       key="class_export", on_click="ignore", disabled=not len(y), icon=":material/download:")
+
+
+def _import(class_set: Drawings) -> None:
     uploaded = st.file_uploader("Import an .npz of drawings (Keras's layout)", type=["npz"], key="class_import")
     if uploaded is not None and st.button("Import", key="class_import_go"):
         if uploaded.size > MAX_IMPORT_BYTES:
