@@ -27,7 +27,8 @@ def person() -> Person:
     tag = st.session_state.setdefault(_TAG_KEY, secrets.token_hex(4))  # anonymous: marks this session's runs
     if not in_class():
         return Person(Role.SOLO, tag)
-    return Person(Role.TEACHER if st.session_state.get(_ROLE_KEY) == Role.TEACHER else Role.STUDENT, tag)
+    role = Role.TEACHER if st.session_state.get(_ROLE_KEY) == Role.TEACHER else Role.STUDENT
+    return Person(role, tag, st.context.ip_address)
 
 
 def accept_teacher_link() -> None:

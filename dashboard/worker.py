@@ -80,7 +80,7 @@ class TrainingWorker:
             check_teacher(person, "queue the report's reproductions")
         with self._submitting:
             with self._lock:
-                theirs = sum(1 for other in self._queued_by.values() if other.tag == person.tag)
+                theirs = sum(1 for other in self._queued_by.values() if person.shares_a_budget_with(other))
             check_queue(person, experiment, self.settings.budget, theirs)
             run_id = self.store.create_run(experiment, origin=ORIGIN, queued_by=person.as_record())
             self._enqueue(QueuedRun(run_id, experiment, person))

@@ -20,14 +20,14 @@ from pathlib import Path
 from .drawings import Drawings
 from .files import StoreError, atomic_write_text
 from .home import default_home
-from .roles import Budget, Person, Refused, check_drawing_change, check_run_change, check_teacher, owner_of
+from .roles import LOOPBACK_ADDRESSES, Budget, Person, Refused, check_drawing_change, check_run_change, check_teacher, owner_of
 from .store import RunStore
 
 CLASSROOM_ENV = "MNISTLAB_CLASSROOM"
 TOKEN_ENV = "MNISTLAB_TEACHER_TOKEN"
 TOKEN_FILE = "teacher-token"
 BUDGET_FILE = "classroom.json"
-LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+LOOPBACK = LOOPBACK_ADDRESSES
 GUESSES_PER_MINUTE = 5
 MIN_TOKEN_CHARS = 22  # token_urlsafe(16): 128 random bits; a token set by hand must be as long
 

@@ -33,6 +33,7 @@ class Person:
 
     role: Role
     tag: str
+    address: str | None = None  # the browser's address as the server sees it (not kept in run.json)
 
     @property
     def runs_the_class(self) -> bool:
@@ -48,6 +49,16 @@ class Person:
     def as_record(self) -> dict:
         """What run.json keeps of who queued a run."""
         return {"role": str(self.role), "tag": self.tag}
+
+    def shares_a_budget_with(self, other: "Person") -> bool:
+        """Whether `other`'s runs count against this student's budget: their own, and those of every other tab of the
+        same device (a new tab is a new session, and twenty tabs must not make twenty budgets). Devices are told
+        apart by address, except on loopback, where a class tried out on one machine is everyone at once."""
+        return other.tag == self.tag or (self.address is not None and self.address == other.address
+                                         and self.address not in LOOPBACK_ADDRESSES)
+
+
+LOOPBACK_ADDRESSES = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 @dataclass(frozen=True)

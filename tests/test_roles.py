@@ -91,6 +91,18 @@ def test_a_students_repeat_of_twenty_queues_two_runs_and_then_says_why(line):
     worker.submit(SMALL, TEACHER)  # and the teacher has none
 
 
+def test_a_students_new_tabs_share_one_budget_on_a_device_but_not_on_loopback(line):
+    worker, _ = line
+    tabs = [Person(Role.STUDENT, f"tab{n:05d}", "192.168.1.31") for n in range(3)]
+    worker.submit(SMALL, tabs[0])
+    worker.submit(SMALL, tabs[1])
+    with pytest.raises(Refused, match="2 runs waiting or training at once"):
+        worker.submit(SMALL, tabs[2])
+    worker.submit(SMALL, Person(Role.STUDENT, "another0", "192.168.1.32"))  # another device
+    for n in range(3):  # one machine trying a class out: each session its own budget
+        worker.submit(SMALL, Person(Role.STUDENT, f"local{n:04d}", "127.0.0.1"))
+
+
 def test_a_students_run_over_the_budget_is_refused_before_anything_is_stored(line):
     worker, _ = line
     for experiment, phrase in ((SMALL.with_config(epochs=6), "at most 5 epochs"),
@@ -267,3 +279,18 @@ def test_the_students_address_and_its_qr_code(monkeypatch):
     assert students_address("0.0.0.0", 8501, None, []) == "http://lab.school:8501/"
     decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr_png("http://192.168.1.20:8501/"))))
     assert [code.text for code in decoded] == ["http://192.168.1.20:8501/"]
+
+
+def test_serve_class_prints_both_links_once_with_a_new_token_kept_for_its_owner(store_home, monkeypatch, capsys):
+    """`mnistlab serve --class` (its listening part is Streamlit's: not started here, as it would listen on the LAN)."""
+    from mnistlab.cli.serving import _announce_class
+
+    monkeypatch.delenv("MNISTLAB_TEACHER_TOKEN", raising=False)
+    monkeypatch.setenv("MNISTLAB_CLASS_URL", "http://lab.school:8501/")
+    old, _ = teacher_token()
+    _announce_class(8501)
+    printed = capsys.readouterr().err
+    token = (store_home / "teacher-token").read_text().strip()
+    assert token != old and stat.S_IMODE(os.stat(store_home / "teacher-token").st_mode) == 0o600
+    assert "students open:   http://lab.school:8501/" in printed
+    assert f"teacher link:    http://lab.school:8501/?teacher={token}" in printed
