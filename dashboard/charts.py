@@ -96,22 +96,30 @@ def batch_loss(batches: list[dict], steps_per_epoch: int | None = None,
 def per_class_bars(series: dict[str, list[float]], title: str = "Accuracy per digit",
                    errors: dict[str, list[float]] | None = None) -> go.Figure:
     """Grouped bars, one group per digit, one bar per named series (a run, a group's mean, or the report); a series
-    with `errors` (a group's standard deviation over its seeds) gets error bars."""
+    with `errors` (a group's standard deviation over its seeds) gets error bars.
+
+    Each bar's value is written on it as a percentage: above it for one series, and inside it, upright, for several
+    (side by side above their bars, the numbers of a group ran into each other: "0.9880.988"). The axis ends at
+    100%, and a label above a full bar is drawn in the margin over it, not cut off."""
     fig = go.Figure()
     errors = errors or {}
+    several = len(series) > 1
     for name, values in series.items():
         label = _plain(name)
         spread = errors.get(name)
-        fig.add_trace(go.Bar(x=DIGITS, y=values, name=label, text=None if spread else [f"{v:.3f}" for v in values],
-                             textposition="outside", hovertemplate=f"{label}<br>digit %{{x}}: %{{y:.4f}}"
+        fig.add_trace(go.Bar(x=DIGITS, y=values, name=label, text=None if spread else [f"{v:.1%}" for v in values],
+                             textposition="inside" if several else "outside", textangle=-90 if several else 0,
+                             insidetextanchor="end", cliponaxis=False,
+                             hovertemplate=f"{label}<br>digit %{{x}}: %{{y:.4f}}"
                              + (" ± %{error_y.array:.4f}" if spread else "") + "<extra></extra>",
                              error_y=dict(type="data", array=spread, visible=True) if spread else None,
                              marker_color=REPORT_COLOUR if name.startswith("Report") else None))
     low = min((v for values in series.values() for v in values), default=0.0)
     fig.update_xaxes(title_text="digit", type="category")
-    fig.update_yaxes(title_text="accuracy on that digit", range=[max(0.0, low - 0.05), 1.02])
+    fig.update_yaxes(title_text="accuracy on that digit", range=[max(0.0, low - 0.05), 1.0], tickformat=".0%")
     _layout(fig, title, height=420)
-    fig.update_layout(barmode="group", hovermode="closest")
+    fig.update_layout(barmode="group", hovermode="closest", uniformtext=dict(minsize=10, mode="hide"),
+                      margin_t=80)  # room for a label above a full bar
     return fig
 
 

@@ -45,6 +45,14 @@ def test_per_class_bars_digits_as_categories():
     assert fig.data[1].marker.color == charts.REPORT_COLOUR
 
 
+def test_per_digit_values_never_run_into_each_other_and_the_axis_ends_at_one():
+    one = charts.per_class_bars({"run": [0.988] * 10})
+    assert one.data[0].textposition == "outside" and one.data[0].text[0] == "98.8%" and one.data[0].cliponaxis is False
+    several = charts.per_class_bars({"your drawings": [0.988] * 10, "MNIST test set": [0.988] * 10})
+    assert all(bar.textposition == "inside" and bar.textangle == -90 for bar in several.data)  # upright, in its bar
+    assert one.layout.yaxis.range[1] == several.layout.yaxis.range[1] == 1.0
+
+
 def test_confusion_matrix_orientation_scale_and_clicks():
     matrix = np.eye(10, dtype=int) * 900
     matrix[3, 5] = 12
