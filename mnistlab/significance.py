@@ -48,16 +48,22 @@ def binomial_two_sided(k: int, n: int) -> float:
 
 
 def mcnemar_sentence(name_a: str, name_b: str, test: McNemar, alpha: float = ALPHA) -> str:
-    """E.g. "CNN 5 and CNN 4 disagree on 46 images: CNN 5 right on 29, CNN 4 on 17; p = 0.10 — not a real
-    difference at this test-set size"."""
+    """The plain answer first, the test after it, e.g. "MLP 1 is better: on the 271 test images where they disagree,
+    MLP 1 is right 193 times and MLP 2 78 times — too lopsided to be luck (McNemar's exact test, p < 0.001)."."""
     if test.disagreements == 0:
         return f"{name_a} and {name_b} agree on every test image: there is no difference to test."
-    head = (f"{name_a} and {name_b} disagree on {test.disagreements:,} images: {name_a} right on {test.only_a:,}, "
-            f"{name_b} on {test.only_b:,}; {_p(test.p_value)}")
+    counts = (f"on the {test.disagreements:,} test images where they disagree, {name_a} is right "
+              f"{_times(test.only_a)} and {name_b} {_times(test.only_b)}")
+    statistic = f"(McNemar's exact test, {_p(test.p_value)})"
     if test.p_value < alpha:
         better = name_a if test.only_a > test.only_b else name_b
-        return f"{head} — a real difference: {better} is better on this test set."
-    return f"{head} — not a real difference at this test-set size."
+        return f"{better} is better: {counts} — too lopsided to be luck {statistic}."
+    return (f"No real difference at this test-set size: {counts} — a split that luck alone makes often "
+            f"{statistic}.")
+
+
+def _times(count: int) -> str:
+    return "once" if count == 1 else f"{count:,} times"
 
 
 @dataclass(frozen=True)
@@ -116,11 +122,18 @@ def welch(a: Spread, b: Spread) -> Welch:
 
 
 def welch_sentence(name_a: str, name_b: str, a: Spread, b: Spread, test: Welch, alpha: float = ALPHA) -> str:
-    head = (f"{name_a} {a.mean:.2%} ± {a.std:.2%} over {a.n} seeds, {name_b} {b.mean:.2%} ± {b.std:.2%} over "
-            f"{b.n}: a difference of {test.difference * 100:+.2f} pp, {_p(test.p_value)} (Welch's t)")
+    """The plain answer first, the test after it: which is better (or neither), the means over the seeds, how far
+    apart in percentage points said with words (higher, lower), not a sign."""
+    points = abs(test.difference) * 100
+    means = (f"{name_a} {a.mean:.2%} ± {a.std:.2%} over {a.n} seeds, {name_b} {b.mean:.2%} ± {b.std:.2%} over "
+             f"{b.n}")
+    statistic = f"(Welch's t, {_p(test.p_value)})"
     if test.p_value < alpha:
-        return f"{head} — a real difference: {name_a if test.difference > 0 else name_b} is better."
-    return f"{head} — not a real difference with this many seeds."
+        better, worse = (name_a, name_b) if test.difference > 0 else (name_b, name_a)
+        return (f"{better} is better: {means} — {better} {points:.2f} points higher than {worse}, more than the "
+                f"seeds' spread explains {statistic}.")
+    return (f"No real difference with this many seeds: {means} — {points:.2f} points apart, within what the seeds' "
+            f"spread explains {statistic}.")
 
 
 def t_sf(t: float, df: float) -> float:

@@ -59,7 +59,8 @@ def test_two_groups_by_welch_and_two_runs_by_mcnemar(store, labels):
     verdict = compare(side(store, runs["a1"]), side(store, runs["b1"]), labels)
     assert (verdict["only_a"], verdict["only_b"]) == (60 - 10, 30 - 10)  # both wrong on images 20–29
     assert verdict["p_value"] == pytest.approx(stats.binomtest(20, 70).pvalue)
-    assert verdict["sentence"].startswith("Net A and Net B disagree on 70 images: Net A right on 50, Net B on 20;")
+    assert verdict["sentence"].startswith("Net A is better: on the 70 test images where they disagree, Net A is right "
+                                          "50 times and Net B 20 times")
 
 
 def test_a_run_without_predictions_says_so(store, labels):
@@ -71,7 +72,7 @@ def test_a_run_without_predictions_says_so(store, labels):
 
 def test_cli_compare_prints_the_sentence_or_json(store, capsys):
     assert main(["compare", "Net A", "Net B"]) == 0
-    assert "(Welch's t)" in capsys.readouterr().out
+    assert "(Welch's t, p" in capsys.readouterr().out
     runs = sorted(run.run_id for run in store.list_runs().runs)
     assert main(["compare", runs[0], runs[2], "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["test"] == "mcnemar"
@@ -95,8 +96,9 @@ def test_compare_page_says_which_of_two_ticked_runs_is_better(store):
     at.run()
     assert not at.exception
     said = [m.value.replace("\\", "").replace("\u200b", "") for m in at.markdown]  # shown as typed (common.md)
-    assert any(text.startswith("Net A and Net B (2) disagree on 70 images") for text in said), said
-    assert any("(Welch's t)" in text and "Net A is better" in text for text in said), said
+    assert any(text.startswith("Net A is better: on the 70 test images where they disagree") and "Net B (2)" in text
+               for text in said), said
+    assert any("(Welch's t, p" in text and "Net A is better" in text for text in said), said
     import json as js
 
     curves, digits = (js.loads(chart.proto.spec) for chart in at.get("plotly_chart")[1:3])  # after the accuracy bars
@@ -127,7 +129,7 @@ def test_compare_without_mnist_still_compares_groups(store, monkeypatch):
     at.run()
     assert not at.exception
     assert [i.value for i in at.info] == ["MNIST could not be found on this machine."]
-    assert any("(Welch's t)" in m.value.replace("\\", "") for m in at.markdown)
+    assert any("(Welch's t, p" in m.value.replace("\\", "") for m in at.markdown)
 
 
 def test_a_seed_trained_twice_keeps_the_newer_run_in_the_group(store):
@@ -147,7 +149,7 @@ def test_a_seed_trained_twice_keeps_the_newer_run_in_the_group(store):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     said = [m.value.replace("\\", "").replace("\u200b", "") for m in at.markdown]
-    assert not any("(Welch's t)" in text for text in said)  # the older run has no group of its own to compare
+    assert not any("(Welch's t, p" in text for text in said)  # the older run has no group of its own to compare
 
 
 @pytest.fixture
@@ -203,4 +205,4 @@ def test_the_report_page_says_whether_each_finding_holds_up(reproduced):
     assert list(table.columns[:3]) == ["experiment", "is, says the report,", "holds up"]  # in sight at 1280 px
     assert list(table["is, says the report,"]) == ["no better than MLP 1"] and list(table["holds up"]) == ["no"]
     assert list(table["real difference"]) == ["yes"] and table["Δ mean (pp)"][0] == pytest.approx(3.05)
-    assert "disagree on 90 images" in table["image by image (seed 42)"][0]
+    assert "the 90 test images where they disagree" in table["image by image (seed 42)"][0]

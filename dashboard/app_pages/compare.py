@@ -131,7 +131,8 @@ if len(pair) == 2:
         st.info(str(err), icon=":material/info:")
     group_a, group_b = group_of[a.run_id], group_of[b.run_id]
     if len(group_a.runs) > 1 and len(group_b.runs) > 1 and group_a != group_b:  # Welch's t: accuracies only
-        st.markdown(md(compare(Side(a.name, group_a), Side(b.name, group_b), labels=None)["sentence"]))
+        groups = Side(names[a.run_id], group_a), Side(names[b.run_id], group_b)  # two "MLP 1" told apart
+        st.markdown(md(compare(*groups, labels=None)["sentence"]))
     else:
         st.caption("McNemar's exact test on the test images only one of the two gets right. To see how much of the "
                    "difference is the seed, train each several times (`python -m mnistlab train --preset \"CNN 4\" "
