@@ -49,6 +49,7 @@ class LiveRun(TrainingObserver):
         self._started = time.perf_counter()
         self._elapsed = 0.0
         self._eta: float | None = None
+        self._first: tuple[int, float] | None = None  # the first batch heard of: (batch, elapsed)
         self._epoch_seconds: list[float] = []
         self._epoch_rows: list[dict] = []
         self._batch_rows: list[dict] = []
@@ -64,8 +65,9 @@ class LiveRun(TrainingObserver):
         with self._lock:
             self._epoch, self._batch, self._elapsed = event.epoch, event.batch, event.elapsed
             self._batch_rows.append(event_to_dict(event))
+            self._first = self._first or (event.batch, event.elapsed)
             self._eta = eta_seconds(self._epoch_seconds, self._epochs, event.epoch, event.batch, self._steps,
-                                    event.elapsed)
+                                    event.elapsed, self._first)
 
     def epoch_ended(self, event):
         with self._lock:

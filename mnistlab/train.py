@@ -300,11 +300,22 @@ class _BridgeLogic:
 
 
 def eta_seconds(epoch_seconds: list[float], epochs: int, epoch: int, batch: int, steps: int,
-                elapsed: float) -> float:
+                elapsed: float, first: tuple[int, float] | None = None) -> float | None:
     """Seconds left at `batch` of `epoch`: the mean epoch so far times the epochs left; during the
-    first epoch, extrapolated from its batches (`elapsed` since the run started)."""
+    first epoch, extrapolated from its batches (`elapsed` since the run started).
+
+    `first` is (batch, elapsed) of the first batch a watcher heard of: the time before it is building the model and
+    tracing its graph, not training, so the first epoch's pace is taken from the batches after it (until there are
+    some, the time left is unknown: None). Extrapolated from the start, a 12-second run's ETA read 5:03."""
     done_in_epoch = batch / steps
-    per_epoch = sum(epoch_seconds) / len(epoch_seconds) if epoch_seconds else elapsed / done_in_epoch
+    if epoch_seconds:
+        per_epoch = sum(epoch_seconds) / len(epoch_seconds)
+    elif first is None:
+        per_epoch = elapsed / done_in_epoch
+    elif batch > first[0] and elapsed > first[1]:
+        per_epoch = (elapsed - first[1]) / (batch - first[0]) * steps
+    else:
+        return None
     return per_epoch * (epochs - epoch + 1 - done_in_epoch)
 
 

@@ -89,11 +89,11 @@ def test_the_teacher_and_a_student_share_one_line(class_server, browser, store_h
     teacher.get_by_label("Epochs", exact=True).press("Enter")
     _settle(teacher)
     teacher.get_by_role("button", name="Train", exact=True).click()
-    expect(teacher.get_by_role("button", name="Stop")).to_be_visible(timeout=120_000)
+    expect(teacher.get_by_role("button", name="Stop", exact=True)).to_be_visible(timeout=120_000)
 
     student = _page(browser, url, "train")
-    expect(student.get_by_text(re.compile(r"Training "))).to_be_visible(timeout=60_000)
-    expect(student.get_by_role("button", name="Stop")).to_have_count(0)
+    expect(student.get_by_text(re.compile(r"Training .* · seed \d+")).first).to_be_visible(timeout=60_000)
+    expect(student.get_by_role("button", name="Stop", exact=True)).to_have_count(0)
     student.get_by_role("link", name="Build").click()
     _settle(student)
     expect(student.get_by_text("In this class a student's run trains at most 5 epochs")).to_be_visible()
@@ -125,7 +125,7 @@ def test_the_teacher_and_a_student_share_one_line(class_server, browser, store_h
 
     teacher.get_by_role("link", name="Train").click()
     _settle(teacher)
-    teacher.get_by_role("button", name="Stop").click()
+    teacher.get_by_role("button", name="Stop", exact=True).click()
     expect(teacher.get_by_text(re.compile("Training was stopped"))).to_be_visible(timeout=120_000)
 
 

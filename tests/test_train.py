@@ -137,4 +137,7 @@ def test_eta_and_clock_for_progress_lines():
 
     assert eta_seconds([], epochs=2, epoch=1, batch=25, steps=100, elapsed=5.0) == pytest.approx(35.0)
     assert eta_seconds([18.0], epochs=2, epoch=2, batch=50, steps=100, elapsed=27.0) == pytest.approx(9.0)
+    # 3 s of building and tracing before batch 5, then 0.01 s a batch: not 5 minutes, but about 2 s for 2 epochs
+    assert eta_seconds([], epochs=2, epoch=1, batch=5, steps=100, elapsed=3.0, first=(5, 3.0)) is None
+    assert eta_seconds([], epochs=2, epoch=1, batch=25, steps=100, elapsed=3.2, first=(5, 3.0)) == pytest.approx(1.75)
     assert (clock(None), clock(5.4), clock(125)) == ("…", "0:05", "2:05")

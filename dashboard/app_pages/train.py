@@ -22,9 +22,9 @@ training = worker()
 follow_runs("train", enabled=not training.busy)  # while a run trains, the live panel polls already
 
 
-def _live_panel(snap, several: bool = False) -> None:
+def _live_panel(snap) -> None:
     """One run in flight; its widgets' keys carry its id (a cluster trains several at once, told apart by seed)."""
-    seed = f" · seed {snap.experiment.config.seed}" if several and snap.experiment else ""
+    seed = f" · seed {snap.experiment.config.seed}" if snap.experiment else ""  # tells a Repeat × N's runs apart
     st.subheader(f"Training {md(snap.name)}{seed}")
     if snap.status == "starting":
         st.progress(0.0, text="Preparing data and building the model…")
@@ -133,7 +133,7 @@ def live() -> None:
     st.session_state["train_polling"] = True
     st.session_state["train_watch"] = flying[-1].run_id
     for snap in flying:
-        _live_panel(snap, several=len(flying) > 1)
+        _live_panel(snap)
     _queue_panel()
 
 

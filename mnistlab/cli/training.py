@@ -239,6 +239,7 @@ class ProgressPrinter(TrainingObserver):
         self._steps = 0
         self._epochs = 0
         self._epoch_seconds = []
+        self._first = None  # the first batch: (batch, elapsed), the start of the first epoch's pace (eta_seconds)
 
     def run_started(self, event):
         self._steps, self._epochs = event.steps_per_epoch, event.epochs
@@ -251,7 +252,9 @@ class ProgressPrinter(TrainingObserver):
             return
         done = event.batch / self._steps
         bar = "█" * int(done * 24) + "·" * (24 - int(done * 24))
-        eta = eta_seconds(self._epoch_seconds, self._epochs, event.epoch, event.batch, self._steps, event.elapsed)
+        self._first = self._first or (event.batch, event.elapsed)
+        eta = eta_seconds(self._epoch_seconds, self._epochs, event.epoch, event.batch, self._steps, event.elapsed,
+                          self._first)
         self.stream.write(f"\repoch {event.epoch}/{self._epochs} {bar} {event.batch}/{self._steps} "
                           f"loss {event.loss:.4f} acc {event.accuracy:.4f} ETA {clock(eta)}  ")
         self.stream.flush()
