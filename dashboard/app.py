@@ -35,4 +35,5 @@ if in_class():
 st.session_state["projector_switch"] = st.session_state.setdefault("projector", False)
 st.sidebar.toggle("Projector mode", key="projector_switch", on_change=keep_projector_mode,
                   help="larger chart text and a high-contrast palette, for the back of a classroom")
+common.style_page()
 navigation.run()

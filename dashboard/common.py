@@ -142,6 +142,28 @@ def projector_on() -> bool:
     return bool(st.session_state.get("projector"))
 
 
+PROJECTOR_CSS = """<style>
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] :is(p, li, td, th),
+[data-testid="stMain"] [data-testid="stCaptionContainer"],
+[data-testid="stMain"] [data-testid="stWidgetLabel"] p,
+[data-testid="stMain"] [data-baseweb="select"] div,
+[data-testid="stMain"] button p,
+[data-testid="stMain"] [data-testid="stMetricLabel"] p,
+[data-testid="stMain"] [data-testid="stImageCaption"],
+[data-testid="stMain"] [data-testid="stFileUploaderDropzoneInstructions"] * { font-size: 20px !important; line-height: 1.35; }
+[data-testid="stMain"] h3 { font-size: 2rem; }
+.st-key-reading_headline h3 { font-size: 3.4rem; line-height: 1.15; }
+</style>"""
+"""Projector mode: every text a teacher points at is 20 px or more, and a reading's headline ("I read a 3") about
+twice its normal size: from the back of a room it is what everyone reads."""
+
+
+def style_page() -> None:
+    """Projector mode's CSS, on every page (inline: no request leaves the server)."""
+    if projector_on():
+        st.html(PROJECTOR_CSS)
+
+
 def show_figure(figure: go.Figure, key: str, width: str = "stretch", **options):
     """A chart (across its column by default), restyled for a projector when projector mode is on (a sidebar
     toggle); `options` go to st.plotly_chart (a selection's on_select and mode), whose result is returned."""

@@ -46,11 +46,14 @@ def drawing_area() -> None:
     with left:
         labels = {rid: model_label(run) for rid, run in by_id.items()}  # text only: a widget keeps its format_func
         st.selectbox("Model", list(by_id), key="draw_model", format_func=labels.get, on_change=mark_draw_model_chosen)
+        compact = st.container(key="compact_reading")  # shown on a phone only (readings._style): above the canvas
         canvas, generation, inside_on = _canvas()
     image = canvas.image_data if canvas is not None else None
     steps = preprocess_steps(image) if image is not None else None
     prediction = _reading(by_id[run_id], steps, runs)
     projector = projector_on()
+    if prediction is not None:
+        compact.markdown(f"Reading: **{prediction.digit}** · {prediction.confidence:.0%} sure")
     with right:
         _show_reading(prediction, run_id, steps, canvas, projector)
     if prediction is None:
@@ -117,7 +120,8 @@ def _show_reading(prediction, run_id: str, steps, canvas, projector: bool) -> No
         st.write("The prediction appears here as soon as there is a digit to read "
                  "(a blank canvas or a single dot has none).")
         return
-    st.subheader(f"I read a **{prediction.digit}** ({prediction.confidence:.0%} sure)")
+    with st.container(key="reading_headline"):  # larger in projector mode: what the back of the room reads
+        st.subheader(f"I read a **{prediction.digit}** ({prediction.confidence:.0%} sure)")
     st.html(readings.probability_bars(prediction.probabilities, projector))
     if st.button("Open on the Inside page", key="draw_inside", icon=":material/visibility:"):
         look_inside(run_id, drawing=steps.centred, strokes=canvas.json_data)

@@ -29,7 +29,7 @@ class Answer:
 
 def _style(projector: bool) -> str:
     """Sizes in em of one base size: projector mode (the back of a classroom) scales them all."""
-    base = 20 if projector else 14
+    base = 22 if projector else 14  # projector: the smallest text here (.85em) is 18.7 px
     return (f"<style>.mnl-read{{font-size:{base}px;line-height:1.3}}"
             ".mnl-read h4{font-size:1.15em;font-weight:600;margin:0 0 .4em;padding:0}"
             ".mnl-read h3{font-size:1.5rem;font-weight:600;margin:.6em 0 .5em;padding:0}"
@@ -44,7 +44,12 @@ def _style(projector: bool) -> str:
             ".mnl-answers .num{text-align:right;font-variant-numeric:tabular-nums}"
             ".mnl-conf{display:flex;align-items:center;gap:.4em}"
             ".mnl-conf span{display:inline-block;height:.7em;background:#1f77b4;border-radius:2px}"
-            ".mnl-id{font-size:.85em;color:#555}</style>")
+            ".mnl-id{font-size:.85em;color:#555}"
+            # On a phone (below 641 px Streamlit stacks the columns) Draw's answer is also one line above the canvas,
+            # in view after a stroke; Save's pills wrap instead of running under the screen's edge.
+            "@media (min-width:641px){.st-key-compact_reading{display:none}}"
+            ".st-key-compact_reading p{font-size:1.35rem;margin:0}"
+            "[data-testid=stButtonGroup] [role=radiogroup]{flex-wrap:wrap}</style>")
 
 
 def probability_bars(probabilities, projector: bool = False) -> str:
@@ -70,8 +75,8 @@ def steps_and_answers(step_uris: list[str], captions: list[str], answers: list[A
     header = ('<tr><th>model</th><th class="num">prediction</th><th>confidence</th><th class="num">test accuracy</th>'
               '<th>note</th></tr>')
     return (f'{_style(projector)}<div class="mnl-read"><h3>What the model sees</h3><div class="mnl-steps">{steps}</div>'
-            f'<h3>Every model\'s answer</h3><table class="mnl-answers"><thead>{header}</thead><tbody>{rows}</tbody>'
-            f'</table></div>')
+            f'<h3>Every model\'s answer</h3><div style="overflow-x:auto"><table class="mnl-answers"><thead>{header}'
+            f'</thead><tbody>{rows}</tbody></table></div></div>')  # a narrow screen scrolls the table, not the page
 
 
 def _answer_row(answer: Answer) -> str:

@@ -180,14 +180,16 @@ with left:
         uid, kind = entry["uid"], entry["type"]
         fields = entry["fields"]
         with st.container(border=True):
-            head = st.columns([7, 1, 1, 1], vertical_alignment="center")
-            head[0].markdown(f"**{index + 1}. {kind}**")
-            head[1].button("↑", key=f"up_{uid}", on_click=_move, args=(index, -1), help="move up",
-                           disabled=index == 0, width="stretch")
-            head[2].button("↓", key=f"down_{uid}", on_click=_move, args=(index, 1), help="move down",
-                           disabled=index == len(st.session_state["build_layers"]) - 1, width="stretch")
-            head[3].button("✕", key=f"remove_{uid}", on_click=_remove, args=(index,), help="remove this layer",
-                           width="stretch")
+            # One row, the buttons as wide as their symbols (in columns of a tenth each they showed as fragments at
+            # 1280×720, and stacked into three full-width rows on a phone).
+            with st.container(horizontal=True, vertical_alignment="center"):
+                st.markdown(f"**{index + 1}. {kind}**", width="stretch")
+                st.button("↑", key=f"up_{uid}", on_click=_move, args=(index, -1), help="move up",
+                          disabled=index == 0, width="content")
+                st.button("↓", key=f"down_{uid}", on_click=_move, args=(index, 1), help="move down",
+                          disabled=index == len(st.session_state["build_layers"]) - 1, width="content")
+                st.button("✕", key=f"remove_{uid}", on_click=_remove, args=(index,), help="remove this layer",
+                          width="content")
             if fields:
                 for col, field in zip(st.columns(4), fields):
                     label, widget, step = EDITABLE_FIELDS[field]

@@ -88,7 +88,8 @@ except StoreError as err:
     st.error(str(err), icon=":material/warning:")
     st.stop()
 with right:
-    st.subheader(f"It reads a **{seen.digit}** ({seen.probabilities[seen.digit]:.0%} sure)")
+    with st.container(key="reading_headline"):
+        st.subheader(f"It reads a **{seen.digit}** ({seen.probabilities[seen.digit]:.0%} sure)")
     st.html(readings.probability_bars(seen.probabilities, projector_on()))
     pixels, _ = st.columns(2)  # the bars across the column (ten labels fit in projector mode), the saliency below
     with pixels:

@@ -1,0 +1,72 @@
+"""A student on a phone (issue 24): 390×844 with touch, in a real browser. No page is wider than the screen, and after
+a stroke drawn with a finger the answer is in view without scrolling."""
+
+import re
+
+from test_browser import _shot
+from test_browser_seams import _settle, browser, classroom  # noqa: F401  (fixtures)
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+PAGES = ("", "train", "results", "compare", "draw", "inside", "class_test", "report")
+
+
+def _phone(browser, url, path=""):
+    page = browser.new_context(**PHONE).new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{url}/{path}")
+    _settle(page)
+    return page
+
+
+def _page_width(page) -> int:
+    return page.evaluate("Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
+
+
+def _touch_stroke(page, points):
+    """One stroke with a finger: touchStart, touchMoves, touchEnd through the browser's own input pipeline."""
+    session = page.context.new_cdp_session(page)
+    box = page.locator("canvas.upper-canvas").bounding_box()
+    at = [{"x": box["x"] + x, "y": box["y"] + y} for x, y in points]
+    session.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [at[0]]})
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        for step in range(1, 9):
+            point = {"x": box["x"] + x0 + (x1 - x0) * step / 8, "y": box["y"] + y0 + (y1 - y0) * step / 8}
+            session.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+    session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def test_no_page_is_wider_than_a_phone(classroom, browser):
+    url, _ = classroom
+    wide = {}
+    for path in PAGES:
+        page = _phone(browser, url, path)
+        page.wait_for_timeout(500)  # charts and tables take their width after the script has run
+        width = _page_width(page)
+        if width > 390:
+            wide[path or "build"] = width
+        _shot(page, f"phone-{path or 'build'}")
+        page.context.close()
+    assert not wide, f"pages wider than a 390-px phone: {wide}"
+
+
+def test_after_a_finger_stroke_the_answer_is_in_view_without_scrolling(classroom, browser):
+    from playwright.sync_api import expect
+
+    url, _ = classroom
+    page = _phone(browser, url, "draw")
+    expect(page.locator("canvas.upper-canvas")).to_be_visible()
+    page.wait_for_timeout(500)
+    _touch_stroke(page, [(60, 60), (220, 60), (130, 240)])  # a 7
+    answer = page.locator(".st-key-compact_reading").get_by_text(re.compile(r"Reading: \d"))
+    expect(answer).to_be_visible(timeout=60_000)
+    box = answer.bounding_box()
+    assert 0 <= box["y"] and box["y"] + box["height"] <= 844, box  # on screen, with the page not scrolled
+    assert page.evaluate("window.scrollY") == 0
+    page.wait_for_timeout(500)
+    assert _page_width(page) <= 390  # the answers table below scrolls inside itself
+    pills = page.get_by_role("radiogroup", name="Save it for the class test — it is a").get_by_role("radio")
+    assert pills.count() == 10
+    for index in range(10):  # every digit whole on the screen: the pills wrap
+        box = pills.nth(index).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (index, box)
+    _shot(page, "phone-draw-after-a-stroke")
