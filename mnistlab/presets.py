@@ -166,9 +166,12 @@ def differences_from_report(preset: Preset, experiment: Experiment, epochs_run: 
 QUICK_CNN = Experiment(
     "Quick CNN",
     (Conv2D(16, 3, 1, "relu"), MaxPooling2D(2), Flatten(), OUT),
-    TrainConfig(optimizer="Adam", epochs=2, batch_size=64, validation_split=0.1, seed=42, train_limit=12_000),
+    TrainConfig(optimizer="Adam", learning_rate=0.004, epochs=2, batch_size=64, validation_split=0.1, seed=42,
+                train_limit=10_000),
 )
-"""A small CNN that trains in seconds on a slice of MNIST: the Draw page's one-click model."""
+"""A small CNN that trains in seconds on a slice of MNIST: the Draw page's one-click model. 95.3–96.1% over seeds
+42–46 in about 2 s each (bench/quick_cnn.py); at Adam's default rate on 12,000 images it reached 92.5–92.9%. Its
+10,000 images are within a student's default budget, so a student trains it as it is."""
 
 CNN5_AUGMENTED = Experiment(
     "CNN 5 + augmentation",

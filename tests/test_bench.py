@@ -21,6 +21,7 @@ SMOKE_RUNS = {
     "class_scoring.py": (["--smoke"], "after one more drawing"),
     "cluster.py": (["--smoke"], "worker(s): "),
     "report_page.py": (["--runs", "20", "--repeats", "1"], "the Report page's store work"),
+    "quick_cnn.py": (["--smoke"], "quick CNN over 1 seed(s)"),
 }
 
 

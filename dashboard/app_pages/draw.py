@@ -12,7 +12,7 @@ training = worker()
 
 if not runs:
     st.info("There is no trained model yet. Train a small CNN now: it takes a few seconds on a slice of MNIST "
-            "(12,000 images, 2 epochs) and reaches about 95% test accuracy.", icon=":material/neurology:")
+            "(10,000 images, 2 epochs) and reaches about 95% test accuracy.", icon=":material/neurology:")
 
     @st.fragment(run_every=1.0 if training.busy else None)
     def quick_training():
