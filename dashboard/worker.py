@@ -40,6 +40,7 @@ class QueuedRun:
     run_id: str
     experiment: Experiment
     person: Person = SOLO  # who queued it
+    repeat: tuple[int, int] | None = None  # (k, n): the k-th run of a Repeat × n
 
     @property
     def name(self) -> str:
@@ -67,12 +68,14 @@ class TrainingWorker:
         self._submitting = threading.Lock()  # one submit at a time: a student's count and their new run agree
         self._flying: dict[str, tuple[LiveRun, object]] = {}  # run id → (live state, its LocalRun or ClusterRun)
         self._queued_by: dict[str, Person] = {}  # run id → who queued it, for every run waiting or in flight
+        self._repeats: dict[str, tuple[int, int]] = {}  # run id → (k, n) for the runs of a Repeat × n here
         self._last: LiveRun | None = None
         self._thread = threading.Thread(target=self._loop, name="mnistlab-training", daemon=True)
         self._thread.start()
         self._requeue_unstarted()
 
-    def submit(self, experiment: Experiment, person: Person = SOLO, reproduction: bool = False) -> str:
+    def submit(self, experiment: Experiment, person: Person = SOLO, reproduction: bool = False,
+               repeat: tuple[int, int] | None = None) -> str:
         """Validate, check that `person` may queue it (a student: within the class's budget; the report's reproductions:
         the teacher), store the run as queued, and put it in line. Returns the run id; raises roles.Refused."""
         validate(experiment)
@@ -83,7 +86,7 @@ class TrainingWorker:
                 theirs = sum(1 for other in self._queued_by.values() if person.shares_a_budget_with(other))
             check_queue(person, experiment, self.settings.budget, theirs)
             run_id = self.store.create_run(experiment, origin=ORIGIN, queued_by=person.as_record())
-            self._enqueue(QueuedRun(run_id, experiment, person))
+            self._enqueue(QueuedRun(run_id, experiment, person, repeat))
         return run_id
 
     def stop(self, run_id: str, person: Person = SOLO) -> bool:
@@ -112,6 +115,11 @@ class TrainingWorker:
             self._take_out_of_line(students)
         return len(students)
 
+    def repeat_of(self, run_id: str) -> tuple[int, int] | None:
+        """(k, n) when the run waiting or in flight is the k-th of a Repeat × n."""
+        with self._lock:
+            return self._repeats.get(run_id)
+
     def queued_by(self, run_id: str) -> Person | None:
         """Who queued a run that is waiting or in flight here (None for any other run)."""
         with self._lock:
@@ -122,6 +130,7 @@ class TrainingWorker:
         for item in items:
             self._pending.remove(item)
             self._queued_by.pop(item.run_id, None)
+            self._repeats.pop(item.run_id, None)
             try:
                 self.store.delete(item.run_id)
             except Exception:  # noqa: BLE001 — deleted from another tab already
@@ -227,6 +236,7 @@ class TrainingWorker:
         with self._places:
             live, _ = self._flying.pop(run_id, (None, None))
             self._queued_by.pop(run_id, None)
+            self._repeats.pop(run_id, None)
             self._last = live or self._last
             self._places.notify_all()
 
@@ -243,6 +253,8 @@ class TrainingWorker:
         with self._places:
             self._pending.append(item)
             self._queued_by[item.run_id] = item.person
+            if item.repeat:
+                self._repeats[item.run_id] = item.repeat
             self._places.notify_all()
 
     def _requeue_unstarted(self) -> None:

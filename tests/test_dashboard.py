@@ -134,6 +134,8 @@ def test_repeat_trains_one_run_per_seed_and_refuses_what_it_cannot(store_home):
     try:
         assert sorted(run.experiment.config.seed for run in runs) == [5, 6, 7]
         assert {run.name for run in runs} == {"MLP 1"} and len({run.run_id for run in runs}) == 3
+        by_seed = {run.experiment.config.seed: worker().repeat_of(run.run_id) for run in runs}
+        assert by_seed == {5: (1, 3), 6: (2, 3), 7: (3, 3)}  # Train says "2 of 3" beside the seed
     finally:
         for run in runs:  # 30 full epochs each: not for a test
             worker().stop(run.run_id)

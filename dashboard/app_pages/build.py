@@ -264,8 +264,9 @@ if not person().runs_the_class:
 if st.button("Train", type="primary", key="build_train", disabled=build_error is not None or repeat_error is not None):
     run_ids, refusal = [], None
     try:
-        for seed in seeds:
-            run_ids.append(worker().submit(within_budget(experiment.with_config(seed=seed)), person()))
+        for number, seed in enumerate(seeds, start=1):
+            run_ids.append(worker().submit(within_budget(experiment.with_config(seed=seed)), person(),
+                                           repeat=(number, len(seeds)) if len(seeds) > 1 else None))
     except (SpecError, Refused) as err:
         refusal = str(err)
     if run_ids:

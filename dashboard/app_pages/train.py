@@ -25,7 +25,8 @@ follow_runs("train", enabled=not training.busy)  # while a run trains, the live 
 def _live_panel(snap) -> None:
     """One run in flight; its widgets' keys carry its id (a cluster trains several at once, told apart by seed)."""
     seed = f" · seed {snap.experiment.config.seed}" if snap.experiment else ""  # tells a Repeat × N's runs apart
-    st.subheader(f"Training {md(snap.name)}{seed}")
+    repeat = training.repeat_of(snap.run_id)
+    st.subheader(f"Training {md(snap.name)}{seed}" + (f" · {repeat[0]} of {repeat[1]}" if repeat else ""))
     if snap.status == "starting":
         st.progress(0.0, text="Preparing data and building the model…")
     elif snap.status == "stopping":
@@ -71,7 +72,8 @@ def _queue_panel() -> None:
                                                else "one run trains at a time)"))
         for item in queued:
             cols = st.columns([4, 1])
-            cols[0].markdown(f":material/hourglass_top: {md(item.name)} · seed {item.experiment.config.seed} · "
+            repeat = f" · {item.repeat[0]} of {item.repeat[1]}" if item.repeat else ""
+            cols[0].markdown(f":material/hourglass_top: {md(item.name)} · seed {item.experiment.config.seed}{repeat} · "
                              f"{item.run_id}" + (" · yours" if item.person.tag == person().tag and item.person.role ==
                                                  "student" else ""))
             if _mine(item.run_id):
