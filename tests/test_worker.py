@@ -126,8 +126,10 @@ def test_live_run_estimates_time_left_from_the_first_batches(small_cnn):
     live.run_started(RunStarted(small_cnn, epochs=2, steps_per_epoch=100, train_samples=6400, validation_samples=0))
     live.batch_ended(BatchEnded(epoch=1, batch=25, step=25, loss=1.0, accuracy=0.5, elapsed=5.0))
     snap = live.snapshot()
-    assert snap.eta == pytest.approx(20.0 * 1.75)  # 5 s for a quarter epoch → 20 s per epoch, 1.75 epochs left
+    assert snap.eta is None  # the 5 s so far are mostly building the model: no pace yet ("…")
     assert snap.fraction == pytest.approx(25 / 200)
+    live.batch_ended(BatchEnded(epoch=1, batch=50, step=50, loss=0.9, accuracy=0.6, elapsed=7.0))
+    assert live.snapshot().eta == pytest.approx(8.0 * 1.5)  # 2 s for 25 batches → 8 s per epoch, 1.5 epochs left
     live.epoch_ended(EpochEnded(1, 2, 0.5, 0.8, None, None, seconds=18.0, elapsed=18.0, eta=18.0))
     live.batch_ended(BatchEnded(epoch=2, batch=50, step=150, loss=0.4, accuracy=0.9, elapsed=27.0))
     assert live.snapshot().eta == pytest.approx(18.0 * 0.5)
