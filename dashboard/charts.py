@@ -305,19 +305,6 @@ SIGNED = "RdBu_r"  # negative blue, zero white, positive red
 OVERLAY = [[0.0, "rgba(33,102,172,0.8)"], [0.5, "rgba(255,255,255,0)"], [1.0, "rgba(178,24,43,0.8)"]]  # 0: see-through
 
 
-def _tiles(maps: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
-    """(n, h, w) maps in a grid `columns` wide, a blank (NaN) pixel apart, and each pixel's map number (-1: gap)."""
-    count, height, width = maps.shape
-    rows = math.ceil(count / columns)
-    grid = np.full((rows * (height + 1) - 1, columns * (width + 1) - 1), np.nan, np.float32)
-    owner = np.full(grid.shape, -1, np.int16)  # sent as binary: 2 bytes a pixel
-    for number, single in enumerate(maps):
-        top, left = (number // columns) * (height + 1), (number % columns) * (width + 1)
-        grid[top:top + height, left:left + width] = single
-        owner[top:top + height, left:left + width] = number
-    return grid, owner
-
-
 def _z(grid: np.ndarray) -> np.ndarray:
     """A grid for Plotly (NaN: a gap, no hover). An array, not lists: Plotly
     checks a list element by element (a third of a second for CNN 5's layers) and an array at once, and sends it
@@ -335,29 +322,60 @@ def _colour_scale(values: np.ndarray) -> dict:
     return dict(colorscale=SIGNED, zmin=-peak, zmid=0.0, zmax=peak)
 
 
+PICTURE_TEMPLATE = go.layout.Template()
+
+
 def _picture(traces: list[dict], title: str, height: int) -> go.Figure:
     """Square pixels, row 0 at the top, no axes: the figure is a picture. Built in one go (a figure's update_*
     calls cost more than its data here; the Inside page draws six of these on every stroke)."""
     layout = dict(_base_layout(title, height), hovermode="closest", showlegend=False,
                   margin=dict(l=5, r=5, t=75, b=5), plot_bgcolor="white",
+                  template=PICTURE_TEMPLATE,  # Plotly's default (7 KB a chart, sent at every stroke) styles axes: none here
                   xaxis=dict(visible=False, constrain="domain"),
                   yaxis=dict(visible=False, autorange="reversed", scaleanchor="x", constrain="domain"))
     return go.Figure(data=traces, layout=layout)
 
 
-def _tiled_heatmap(maps: np.ndarray, columns: int, what: str, scale: dict) -> dict:
-    grid, owner = _tiles(np.asarray(maps, np.float32), columns)
-    return dict(type="heatmap", z=_z(grid), customdata=owner, hoverongaps=False, showscale=False,
-                hovertemplate=f"{what} %{{customdata}}: %{{z:.3f}}<extra></extra>", **scale)
+def _tiled_percent(maps: np.ndarray, of_what: str, signed: bool | None = None) -> tuple[dict, list[dict]]:
+    """(n, h, w) maps tiled in a square-ish grid as one heatmap of whole percentages of the largest magnitude (int8:
+    a byte a pixel), and the white lines between the tiles.
+
+    A stroke on Inside sends every hidden layer again: as float32 values with each pixel's tile number it was 511 KB
+    a stroke for CNN 5, too much for a phone on a school's Wi-Fi (bench/inside_page.py). A colour scale shows no more
+    than a hundred steps either way; hover says the percentage (and no longer the tile's number, which was half of
+    the bytes left: the tiles are in reading order, and the caption says so)."""
+    maps = np.asarray(maps, np.float32)
+    count, height, width = maps.shape
+    columns = math.ceil(math.sqrt(count))
+    rows = math.ceil(count / columns)
+    peak = float(np.abs(maps).max()) or 1.0
+    signed = float(maps.min()) < 0 if signed is None else signed
+    grid = np.zeros((rows * height, columns * width), np.int8)
+    for number, single in enumerate(np.round(100 * maps / peak).astype(np.int8)):
+        top, left = (number // columns) * height, (number % columns) * width
+        grid[top:top + height, left:left + width] = single
+    scale = dict(colorscale=SIGNED, zmin=-100, zmid=0, zmax=100) if signed else dict(colorscale="Blues", zmin=0,
+                                                                                       zmax=100)
+    heatmap = dict(type="heatmap", z=grid, showscale=False, **scale,
+                   hovertemplate=f"%{{z}}% of {of_what}<extra></extra>")
+    line = dict(type="line", line=dict(color="white", width=2), layer="above")
+    lines = ([dict(line, x0=c * width - 0.5, x1=c * width - 0.5, y0=-0.5, y1=rows * height - 0.5)
+              for c in range(1, columns)] +
+             [dict(line, y0=r * height - 0.5, y1=r * height - 0.5, x0=-0.5, x1=columns * width - 0.5)
+              for r in range(1, rows)])
+    return heatmap, lines
 
 
 def layer_maps(values, name: str, kind: str, shape: tuple, height: int = 300) -> go.Figure:
     """A Conv2D or pooling layer's output for one image (values: H×W×C, the channels shown): each channel a small
-    heatmap on the layer's one colour scale, as in CNN Explainer's overview. Hover gives the channel and value."""
+    map on the layer's one colour scale, as in CNN Explainer's overview (0 to the largest after ReLU, else
+    symmetric about 0: blue below, red above), the channels in reading order. Hover gives a pixel's strength."""
     maps = np.moveaxis(np.asarray(values, np.float32), -1, 0)
     more = "" if len(maps) == shape[-1] else f", first {len(maps)}"
-    heatmap = _tiled_heatmap(maps, math.ceil(math.sqrt(len(maps))), "channel", _colour_scale(maps))
-    return _picture([heatmap], f"{_plain(name)}<br><sup>{kind} · {'×'.join(map(str, shape))}{more}</sup>", height)
+    heatmap, lines = _tiled_percent(maps, "the layer's strongest output")
+    figure = _picture([heatmap], f"{_plain(name)}<br><sup>{kind} · {'×'.join(map(str, shape))}{more}</sup>", height)
+    figure.layout.shapes = lines
+    return figure
 
 
 def unit_bars(values, name: str, kind: str, top: int = 10, height: int = 300) -> go.Figure:
@@ -391,11 +409,10 @@ def saliency_overlay(image, saliency, digit: int, title: str = "Which pixels dec
 def weight_tiles(maps, what: str, title: str, height: int = 340) -> go.Figure:
     """Weights as pictures on one signed scale (red adds, blue subtracts): the first Conv2D's filters, or each
     first-layer Dense unit's 784 weights as a 28×28 picture (what the unit looks for)."""
-    maps = np.asarray(maps, np.float32)
-    peak = float(np.abs(maps).max()) or 1.0
-    heatmap = _tiled_heatmap(maps, math.ceil(math.sqrt(len(maps))), what,
-                             dict(colorscale=SIGNED, zmin=-peak, zmid=0.0, zmax=peak))
-    return _picture([heatmap], title, height)
+    heatmap, lines = _tiled_percent(np.asarray(maps, np.float32), f"the largest weight of any {what}", signed=True)
+    figure = _picture([heatmap], title, height)
+    figure.layout.shapes = lines
+    return figure
 
 
 def linear_templates(templates, title: str = "The ten templates") -> go.Figure:

@@ -38,10 +38,11 @@ def show_layers(seen, prefix: str) -> None:
                 else:
                     figure = charts.unit_bars(out.values, out.name, out.kind)
                 show_figure(figure, key=f"{prefix}_layer_{start}_{out.name}")
-    st.caption("Each small square is one channel's output for this image, all of a layer's channels on one colour "
+    st.caption("Each small square is one channel's output for this image, channel 0 at the top left and on in "
+               "reading order, all of a layer's channels on one colour "
                "scale (darker: stronger; red and blue where a layer's outputs can be negative). A Dense layer shows "
                "its ten strongest units. Flatten and Dropout are left out: they change nothing at inference. "
-               "Hover for values.")
+               "Hover for a pixel's strength, as a percentage of the layer's strongest output.")
 
 
 def show_templates(run, seen, image, prefix: str) -> None:

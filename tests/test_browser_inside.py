@@ -40,14 +40,13 @@ def _redrawn_by(page, points) -> int:
     """How many of the first layer's values a stroke changed (waiting until the browser shows the new ones)."""
     shown = _first_map(page)
     before = _as_array(shown)
-    assert before.shape == (4 * 27 - 1,) * 2 and np.nanmax(before) > 0  # 16 channels of 26×26, 4 × 4 tiles
+    assert before.shape == (4 * 26,) * 2 and np.max(before) > 0  # 16 channels of 26×26, 4 × 4 tiles
     _stroke(page, points)
     page.wait_for_function(f"old => ![null, old].includes(({FIRST_MAP})())", arg=shown, timeout=30_000)
     _settle(page)
     after = _as_array(_first_map(page))
-    ink = ~np.isnan(before)
-    assert np.array_equal(ink, ~np.isnan(after))
-    return int((np.abs(after[ink] - before[ink]) > 1e-3).sum())
+    assert after.shape == before.shape
+    return int((after != before).sum())  # whole percentages of the layer's strongest output
 
 
 def test_a_drawing_looked_into_and_every_stroke_redraws_the_layers(browser, trained_store, store_home):  # noqa: F811

@@ -125,10 +125,11 @@ def test_layer_maps_tile_every_channel_on_one_scale():
     values[..., 0], values[..., 1], values[..., 2] = 1.0, 2.0, 3.0  # channel c holds c + 1 everywhere
     fig = charts.layer_maps(values, "conv2d", "Conv2D", (5, 4, 3))
     heat = fig.data[0]
-    assert len(heat.z) == 2 * 5 + 1 and len(heat.z[0]) == 2 * 4 + 1  # 3 channels: 2 × 2 tiles, 1 px apart
-    assert heat.z[0][0] == 1.0 and heat.z[0][5] == 2.0 and heat.z[6][0] == 3.0 and np.isnan(heat.z[0][4])
-    assert heat.customdata[6][0] == 2 and heat.customdata[0][4] == -1  # hover names the channel
-    assert (heat.zmin, heat.zmax, heat.colorscale[0][1]) == (0.0, 3.0, "rgb(247,251,255)")  # ReLU: 0 → largest
+    assert heat.z.shape == (2 * 5, 2 * 4) and heat.z.dtype == np.int8  # 3 channels: 2 × 2 tiles, a byte a pixel
+    assert (heat.z[0][0], heat.z[0][4], heat.z[5][0], heat.z[5][4]) == (33, 67, 100, 0)  # % of the strongest
+    assert heat.customdata is None  # a byte a pixel: the channels are in reading order
+    assert (heat.zmin, heat.zmax, heat.colorscale[0][1]) == (0, 100, "rgb(247,251,255)")  # ReLU: 0 → largest
+    assert len(fig.layout.shapes) == 2  # a white line between the tiles' columns, one between their rows
     assert "5×4×3" in fig.layout.title.text and "first" not in fig.layout.title.text
     cut = charts.layer_maps(values[..., :2], "conv2d", "Conv2D", (5, 4, 64))
     assert "first 2" in cut.layout.title.text
@@ -137,7 +138,16 @@ def test_layer_maps_tile_every_channel_on_one_scale():
 def test_layer_maps_with_negative_values_are_symmetric_about_zero():
     values = np.array([[[-4.0], [1.0]]], np.float32)
     heat = charts.layer_maps(values, "conv2d", "Conv2D", (1, 2, 1)).data[0]
-    assert (heat.zmin, heat.zmid, heat.zmax) == (-4.0, 0.0, 4.0)
+    assert (heat.zmin, heat.zmid, heat.zmax) == (-100, 0, 100) and list(heat.z[0]) == [-100, 25]
+
+
+def test_a_stroke_on_inside_sends_a_byte_a_pixel():
+    """CNN 5's first layer (26×26×32) as the browser receives it: a byte a pixel, base64 in JSON — under 40 KB
+    (bench/inside_page.py measures a whole stroke)."""
+    import plotly.io
+
+    values = np.random.default_rng(0).random((26, 26, 32), np.float32)
+    assert len(plotly.io.to_json(charts.layer_maps(values, "conv2d", "Conv2D", (26, 26, 32)))) < 40_000
 
 
 def test_unit_bars_show_the_strongest_units_first():
