@@ -12,6 +12,7 @@ from launch import start_server, stop_server
 from mnistlab.drawings import Drawings
 from mnistlab.store import RunStore
 from test_browser import _shot
+from test_browser_inside import _stroke
 from test_browser_seams import _choose, _page, _settle, browser  # noqa: F401  (browser is a fixture)
 
 TOKEN = "a-teacher-token-for-the-test-only-0123456789"
@@ -178,12 +179,7 @@ def test_a_student_deletes_a_drawing_they_saved(class_server, browser, store_hom
     canvas = student.locator("canvas.upper-canvas")
     expect(canvas).to_be_visible(timeout=60_000)
     student.wait_for_timeout(500)
-    box = canvas.bounding_box()
-    student.mouse.move(box["x"] + 60, box["y"] + 60)
-    student.mouse.down()
-    for x, y in ((220, 60), (130, 240)):
-        student.mouse.move(box["x"] + x, box["y"] + y, steps=8)
-    student.mouse.up()
+    _stroke(student, [(60, 60), (220, 60), (130, 240)])  # a 7
     expect(student.get_by_text(re.compile(r"I read a \d"))).to_be_visible(timeout=90_000)
     _pill(student, "Save it for the class test — it is a", "1")  # the wrong label: it is a 7
     _settle(student)

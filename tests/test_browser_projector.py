@@ -6,6 +6,7 @@ import re
 from conftest import drawn_digit
 from mnistlab.drawings import Drawings
 from test_browser import _shot
+from test_browser_inside import _stroke
 from test_browser_seams import _page, _settle, browser, classroom  # noqa: F401  (fixtures)
 
 SMALL_TEXT = """() => {
@@ -34,15 +35,6 @@ def _headline_px(page) -> float:
     return float(headline.evaluate("node => parseFloat(getComputedStyle(node).fontSize)"))
 
 
-def _stroke(page):
-    box = page.locator("canvas.upper-canvas").bounding_box()
-    page.mouse.move(box["x"] + 60, box["y"] + 60)
-    page.mouse.down()
-    for x, y in ((220, 60), (130, 240)):
-        page.mouse.move(box["x"] + x, box["y"] + y, steps=8)
-    page.mouse.up()
-
-
 def test_every_text_a_teacher_points_at_is_18_px_or_more_in_projector_mode(classroom, browser, store_home):
     from playwright.sync_api import expect
 
@@ -52,7 +44,7 @@ def test_every_text_a_teacher_points_at_is_18_px_or_more_in_projector_mode(class
     page = _page(browser, url, "draw")
     expect(page.locator("canvas.upper-canvas")).to_be_visible()
     page.wait_for_timeout(500)
-    _stroke(page)
+    _stroke(page, [(60, 60), (220, 60), (130, 240)])  # a 7
     expect(_headline(page, "I read a")).to_be_visible(timeout=60_000)
     normal = _headline_px(page)
     page.get_by_text("Projector mode").click()

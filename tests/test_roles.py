@@ -16,6 +16,7 @@ from mnistlab.drawings import Drawings
 from mnistlab.roles import SOLO, Budget, Person, Refused, Role, fit_to_budget
 from mnistlab.spec import Dense, Experiment, Flatten, TrainConfig
 from mnistlab.store import RunStore
+from test_worker import _wait
 from worker import TrainingWorker
 
 TEACHER = Person(Role.TEACHER, "t0000001")
@@ -50,17 +51,6 @@ class StandInExecutor:
 
         for observer in self.runs[run_id].observers:
             observer.run_ended(TrainResult("stopped", None, {"epochs": [], "batches": []}, None, 0.0))
-
-
-def _wait(predicate, seconds=20):
-    import time
-
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 @pytest.fixture
