@@ -42,7 +42,10 @@ def test_two_seeds_train_at_once_on_two_workers_and_the_train_page_shows_both(cl
             # still both training while we look, however the workers' first imports are staggered)
             # (any name: on a loaded machine the Build page once queued the runs as "Untitled" — a seam noted on the
             # phones-and-seams issue — and what this test is about is two runs at once, told apart by seed)
-            expect(page.get_by_text(re.compile(r"^Training .+ · seed \d+$"))).to_have_count(2, timeout=120_000)
+            # (a Repeat's runs also say which of the N each is: "Training CNN 4 · seed 42 · 1 of 2")
+            expect(page.get_by_text(re.compile(r"^Training .+ · seed \d+ · [12] of 2$"))).to_have_count(2, timeout=120_000)
+            expect(page.get_by_text(re.compile(r" · 1 of 2$"))).to_have_count(1)
+            expect(page.get_by_text(re.compile(r" · 2 of 2$"))).to_have_count(1)
             expect(page.get_by_role("button", name="Stop")).to_have_count(2)
             progress = page.get_by_text(re.compile(r"epoch \d+/10 · batch [1-9]\d*/\d+"))
             expect(progress).to_have_count(2, timeout=60_000)
