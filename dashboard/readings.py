@@ -89,3 +89,12 @@ def _answer_row(answer: Answer) -> str:
     return (f'<tr><td>{escape(answer.model)}<br><span class="mnl-id">{escape(answer.run_id)}</span></td>'
             f'<td class="num">{digit}</td><td>{confidence}</td><td class="num">{answer.accuracy:.2%}</td>'
             f'<td>{escape(answer.note)}</td></tr>')
+
+
+def digit_alt(meant: int, read: int | None = None, confidence: float | None = None, what: str = "a test image") -> str:
+    """What a digit's picture shows, for a screen reader (its alternative text): "a test image of a 7 read as a 2,
+    61% sure"; the caption under it is for the eye and says less."""
+    text = f"{what} of a {meant}"
+    if read is not None:
+        text += " read right" if read == meant else f" read as a {read}"
+    return text + (f", {confidence:.0%} sure" if confidence is not None else "")

@@ -274,11 +274,16 @@ def test_draw_predicts_an_injected_drawing(home_with_run):
     at.run()
     _no_exceptions(at)
     assert f"I read a **{label}**" in _texts(at)
-    bars, steps_and_answers = (html.value for html in at.html)
+    bars, steps_and_answers = _readings_html(at)
     assert "How sure is the model?" in bars and bars.count('class="mnl-bar"') == 10
     (row,) = re.findall(r"<tbody>(.*)</tbody>", steps_and_answers)  # the one model's answer
     assert f'<td class="num">{label}</td>' in row and home_with_run in row
     _shows_the_steps_pixel_for_pixel(steps_and_answers, canvas)
+
+
+def _readings_html(at) -> list[str]:
+    """The page's readings (st.html), without the style every page carries (common.style_page)."""
+    return [html.value for html in at.html if "stCaptionContainer" not in html.value]
 
 
 def _shows_the_steps_pixel_for_pixel(html: str, canvas) -> None:
@@ -443,7 +448,7 @@ def test_inside_shows_every_layer_of_a_drawing(home_with_run, store_home):
     titles = _chart_titles(at)
     assert [t.split("<br>")[0] for t in titles] == ["Which pixels decided", conv, pool,
                                                     "First Conv2D's filters"], titles
-    assert at.html[0].value.count('class="mnl-bar"') == 10  # the probabilities
+    assert _readings_html(at)[0].count('class="mnl-bar"') == 10  # the probabilities
     pooled = inspect.activations(model, preprocess_steps(canvas).centred)[1].values  # 13×13×16
     z = _plotly_array(_chart(at, pool)["data"][0]["z"])
     assert z.shape == (4 * 13,) * 2  # 16 channels: 4 × 4 tiles of 13 px (white lines between them)

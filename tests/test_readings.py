@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 import numpy as np
 
 import readings
-from readings import Answer
+from readings import Answer, digit_alt
 
 
 class _Page(HTMLParser):
@@ -69,3 +69,9 @@ def test_projector_mode_sets_larger_type():
     normal, projector = readings.probability_bars([0.1] * 10), readings.probability_bars([0.1] * 10, projector=True)
     size = re.compile(r"\.mnl-read\{font-size:(\d+)px")
     assert int(size.search(projector).group(1)) >= 18 > int(size.search(normal).group(1))
+
+
+def test_a_digit_picture_says_what_it_shows_for_a_screen_reader():
+    assert digit_alt(7, 2, 0.61, "test image #12") == "test image #12 of a 7 read as a 2, 61% sure"
+    assert digit_alt(3, 3, what="a class drawing") == "a class drawing of a 3 read right"
+    assert digit_alt(5) == "a test image of a 5"

@@ -27,7 +27,8 @@ with words:
     browsers = connected_browsers()
     st.metric("Browsers connected", "?" if browsers is None else browsers,
               help="every open tab of the dashboard, this one included")
-code.image(qr_png(address), caption="Scan it with a phone's camera", width=280)
+code.image(qr_png(address), caption="Scan it with a phone's camera", width=280,
+           alt=f"a QR code of the students' address, {address}")
 
 st.subheader("The line")
 if "class_panel_notice" in st.session_state:

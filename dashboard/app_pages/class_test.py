@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 import charts
+from readings import digit_alt
 from common import distinct_names, md, predictor, show_figure, st, store
 from mnistlab.drawings import MAX_IMPORT_BYTES, DrawingError, Drawings, class_score, gap_sentence
 from mnistlab.roles import Refused
@@ -31,7 +32,8 @@ def manage_drawings(class_set: Drawings, x: np.ndarray, y: np.ndarray, ids: tupl
         if len(y) and digit is not None:
             shown = np.flatnonzero(y == int(digit))
             if len(shown):
-                st.image([255 - x[i] for i in shown[:120]], width=56, caption=[f"#{i}" for i in shown[:120]])
+                st.image([255 - x[i] for i in shown[:120]], width=56, caption=[f"#{i}" for i in shown[:120]],
+                         alt=[digit_alt(int(digit), what=f"class drawing #{i}") for i in shown[:120]])
                 deletable = [int(i) for i in shown if ids[i] in mine]
                 if deletable:
                     _delete_one(deletable, y, ids)
@@ -146,6 +148,7 @@ with mistakes:
     st.subheader(f"What it got wrong ({len(wrong):,})")
     if len(wrong):
         shown = wrong[:WRONG_SHOWN]
-        st.image([255 - x[i] for i in shown], width=84, caption=[f"meant {y[i]} → read {digits[i]}" for i in shown])
+        st.image([255 - x[i] for i in shown], width=84, caption=[f"meant {y[i]} → read {digits[i]}" for i in shown],
+                 alt=[digit_alt(int(y[i]), int(digits[i]), what="a class drawing") for i in shown])
     else:
         st.write("Nothing: it read every drawing as the digit meant.")

@@ -54,7 +54,8 @@ def test_image():
     x_test, y_test = test_set()
     index = st.number_input("Test image number (0–9999)", min_value=0, max_value=len(x_test) - 1, step=1,
                             key="inside_test")
-    st.image(x_test[index], width=140, caption=f"test image #{index}: a {y_test[index]}")
+    st.image(x_test[index], width=140, caption=f"test image #{index}: a {y_test[index]}",
+             alt=readings.digit_alt(int(y_test[index]), what=f"test image #{index}"))
     return x_test[index].astype(np.float32) / 255.0
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 import charts
+from readings import digit_alt
 from common import (STATUS_ICONS, RunStatus, clock, follow_runs, look_inside, run_label, show_figure, show_warnings,
                     st, store, test_set)
 from mnistlab.build import model_name
@@ -105,7 +106,9 @@ with right:
         st.write(f"{count:,} test images of **{true_digit}** were taken for **{predicted_digit}**.")
     if cell:
         shown = cell[:GALLERY_SIZE]
-        st.image([x_test[i] for i in shown], width=56, caption=[f"#{i}" for i in shown])
+        read = true_digit if true_digit == predicted_digit else predicted_digit
+        st.image([x_test[i] for i in shown], width=56, caption=[f"#{i}" for i in shown],
+                 alt=[digit_alt(true_digit, read, what=f"test image #{i}") for i in shown])
         pick, look = st.columns([1, 1], vertical_alignment="bottom")
         chosen = pick.selectbox("Image", [int(i) for i in shown], key=f"results_inside_{true_digit}_{predicted_digit}",
                                 format_func="#{}".format)
@@ -117,7 +120,8 @@ st.subheader("Most confident mistakes")
 mistakes = run.mistakes()[:GALLERY_SIZE]
 if mistakes:
     st.image([x_test[m["index"]] for m in mistakes], width=84,
-             caption=[f"true {m['true']} → {m['predicted']} ({m['confidence']:.0%})" for m in mistakes])
+             caption=[f"true {m['true']} → {m['predicted']} ({m['confidence']:.0%})" for m in mistakes],
+             alt=[digit_alt(m["true"], m["predicted"], m["confidence"], f"test image #{m['index']}") for m in mistakes])
 else:
     st.write("No mistakes on the test set.")
 
