@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .groups import Group, group_key, groups
 from .presets import FINDING_COMPARES, PRESETS, Preset, get_preset
@@ -13,7 +13,19 @@ from .store import Run, StoreError
 @dataclass(frozen=True)
 class Comparison:
     preset: Preset
-    run: Run | None
+    run: Run | None  # the newest finished reproduction
+    attempt: Run | None = None  # the newest run of the reproduction's spec, whatever became of it
+
+    def status(self, training: bool = False) -> str:
+        """What the Report says of the row: the reproduction's status, or else what became of the latest try at it
+        (queued, stopped, failed …: a stopped run is no reproduction, but it is not "not run yet" either)."""
+        if training:
+            return "training"
+        if self.run:
+            return str(self.run.status)
+        if self.attempt:
+            return str(self.attempt.status)
+        return "not run yet"
 
     @property
     def ours(self) -> dict | None:
@@ -53,23 +65,25 @@ def reproduction_experiment(preset: Preset, epochs: int | None = None, limit: in
 @dataclass(frozen=True)
 class RunIndex:
     """The store's finished (completed or diverged) runs, indexed once by their exact spec and by their group (the
-    spec with its name and seed blanked), so that a page asking about fifteen presets reads the runs once rather than
-    once per question (the Report page serialised every run 15 times and scanned them 30 times: 347 ms a rerun at
-    1,000 runs)."""
+    spec with its name and seed blanked), and every spec's newest run whatever its status, so that a page asking
+    about fifteen presets reads the runs once rather than once per question (the Report page serialised every run 15
+    times and scanned them 30 times: 347 ms a rerun at 1,000 runs)."""
 
     newest: dict[Experiment, Run]  # a spec → the newest finished run with exactly that spec
     by_group: dict[Experiment, list[Run]]  # group_key → its finished runs with metrics, newest first
+    latest: dict[Experiment, Run] = field(default_factory=dict)  # a spec → its newest run, whatever its status
 
     @classmethod
     def of(cls, runs: list[Run]) -> RunIndex:
         """`runs` as a listing gives them, newest first."""
-        newest, by_group = {}, {}
+        newest, by_group, latest = {}, {}, {}
         for run in runs:
+            latest.setdefault(run.experiment, run)
             if run.status.is_outcome:
                 newest.setdefault(run.experiment, run)
                 if run.metrics:
                     by_group.setdefault(group_key(run.experiment), []).append(run)
-        return cls(newest, by_group)
+        return cls(newest, by_group, latest)
 
     def completed(self, experiment: Experiment) -> Run | None:
         """The newest finished run with exactly this spec (for resumable reproduction)."""
@@ -84,7 +98,8 @@ class RunIndex:
 def compare(index: RunIndex, presets: list[Preset], epochs: int | None = None,
             limit: int | None = None) -> list[Comparison]:
     """For each preset, the newest finished run with exactly the reproduction's spec, if any."""
-    return [Comparison(p, index.completed(reproduction_experiment(p, epochs, limit))) for p in presets]
+    experiments = [reproduction_experiment(p, epochs, limit) for p in presets]
+    return [Comparison(p, index.completed(e), index.latest.get(e)) for p, e in zip(presets, experiments)]
 
 
 def reproduction_group(preset: Preset, index: RunIndex, epochs: int | None = None,

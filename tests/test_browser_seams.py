@@ -274,12 +274,19 @@ def test_every_page_has_its_address_and_a_projector_mode_at_1280_by_720(classroo
         _shot(page, f"projector-{link.lower()}")
         page.screenshot(path=str(_artifacts() / f"projector-{link.lower()}-viewport.png"))
         assert_projector_sized(page)
+        if link == "Report":  # seam 8: the table whole on the screen, without sideways scrolling
+            assert _sideways_overflow(page.get_by_test_id("stDataFrame").first) <= 0
         if link == "Results":
             matrix = page.locator(".js-plotly-plot", has=page.locator("text=predicted digit")).first
             matrix.scroll_into_view_if_needed()
             box = matrix.bounding_box()
             assert box["height"] <= 720 and box["x"] + box["width"] <= 1280, box
             page.screenshot(path=str(_artifacts() / "projector-results-matrix-viewport.png"))
+
+
+def _sideways_overflow(table) -> int:
+    """How many px of an st.dataframe lie beyond its box (its grid then scrolls sideways)."""
+    return table.locator(".dvn-scroller").evaluate("node => node.scrollWidth - node.clientWidth")
 
 
 def assert_projector_sized(page) -> None:

@@ -206,3 +206,29 @@ def test_the_report_page_says_whether_each_finding_holds_up(reproduced):
     assert list(table["is, says the report,"]) == ["no better than MLP 1"] and list(table["holds up"]) == ["no"]
     assert list(table["real difference"]) == ["yes"] and table["Δ mean (pp)"][0] == pytest.approx(3.05)
     assert "the 90 test images where they disagree" in table["image by image (seed 42)"][0]
+
+
+def test_the_report_says_a_stopped_reproduction_was_stopped_not_that_it_never_ran(reproduced, trained_store):
+    """A run at the report's full settings that a person stopped is not a reproduction (not counted), but the row says
+    what became of it; the accuracy table leaves precision and recall to a table of their own (1280 px)."""
+    from streamlit.testing.v1 import AppTest
+
+    from mnistlab.presets import get_preset
+    from mnistlab.reproduce import reproduction_experiment
+
+    home, run_id = trained_store
+    folder = reproduced.runs_dir / copy_run(home / "runs" / run_id, reproduced.runs_dir, "stopped")
+    info = json.loads((folder / "run.json").read_text())
+    write_json(folder / "spec.json", reproduction_experiment(get_preset("MLP 3")).to_dict())
+    write_json(folder / "run.json", dict(info, name="MLP 3", status="stopped"))
+    reproduced.create_run(reproduction_experiment(get_preset("MLP 4")))  # queued
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=60)
+    at.switch_page("app_pages/report.py").run()
+    assert not at.exception
+    table = next(frame.value for frame in at.dataframe if "our accuracy" in frame.value.columns)
+    status = dict(zip(table["experiment"], table["status"]))
+    assert (status["MLP 2"], status["MLP 3"], status["MLP 4"], status["MLP 5"]) == (
+        "completed", "stopped", "queued", "not run yet")
+    assert not any("precision" in column or "finding" in column for column in table.columns)
+    quality = next(frame.value for frame in at.dataframe if "our precision" in frame.value.columns)
+    assert len(quality) == 15
