@@ -93,16 +93,23 @@ def follow_runs(page: str, enabled: bool = True) -> None:
     tab or the command line. A look is one SQLite read (the catalog's counter) in a fragment that draws
     nothing; an epoch recorded does not redraw the page. Still, each look is a script run (~15 ms of the
     server): a page that already polls (Train while a run trains) or reruns on every stroke (Draw) passes
-    enabled=False, and its timer stops."""
+    enabled=False, and its timer stops.
+
+    The version is taken here, in the page's own run, which draws the store as it is: only the fragment's later looks
+    redraw the app. Were the check made in this run, a change since the last look would rerun the app in the middle
+    of the run that a person's click started, and Streamlit would drop the click (5 of 5 "Look inside" clicks on
+    Results were lost while a run was renamed every 0.4 s; tests/test_browser_seams.py)."""
+    key = f"follow_{page}"
+    st.session_state[key] = store().listed_version()
     if enabled:
-        _follow(f"follow_{page}")
+        _follow(key)
 
 
 @st.fragment(run_every=FOLLOW_EVERY)
 def _follow(key: str) -> None:
-    seen, now = st.session_state.get(key), store().listed_version()
-    st.session_state[key] = now
-    if seen is not None and seen != now:
+    seen, now = st.session_state[key], store().listed_version()
+    if seen != now:  # (never true in the page's own run: follow_runs has just taken the version)
+        st.session_state[key] = now
         st.rerun(scope="app")
 
 

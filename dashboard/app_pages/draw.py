@@ -11,6 +11,7 @@ runs = offered_models()
 training = worker()
 
 if not runs:
+    st.session_state.pop("draw_waiting", None)  # as on Train: only the fragment's own runs rerun the app
     st.info("There is no trained model yet. Train a small CNN now: it takes a few seconds on a slice of MNIST "
             "(10,000 images, 2 epochs) and reaches about 95% test accuracy.", icon=":material/neurology:")
 

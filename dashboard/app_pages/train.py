@@ -139,4 +139,7 @@ def live() -> None:
     _queue_panel()
 
 
+# This full run shows what is training now. Only the fragment's own runs rerun the app when training ends: a rerun
+# from here would be in the middle of the run a person's click started, and would cost the click (common.follow_runs).
+st.session_state["train_polling"] = False
 live()
