@@ -109,6 +109,31 @@ def test_compare_page_says_which_of_two_ticked_runs_is_better(store):
     assert [t["name"] for t in curves["data"]] == ["Net A", "Net B (2)"]  # the two ticked runs themselves
 
 
+def test_two_groups_of_one_name_are_told_apart_by_what_differs(store):
+    """Net B's runs renamed "Net A": two groups of one name, told apart everywhere by their setup (batch 32 or 64),
+    and the two ticked runs' differences said above the verdict."""
+    import json as js
+
+    from streamlit.testing.v1 import AppTest
+
+    for run in side(store, "Net B").group.runs:
+        write_json(run.path / "run.json", dict(json.loads((run.path / "run.json").read_text()), name="Net A"))
+    runs = {run.run_id[-2:]: run.run_id for run in store.list_runs().runs}
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=60)
+    at.switch_page("app_pages/compare.py").run()
+    at.session_state["compare_selected"] = [runs["a1"], runs["b2"]]
+    at.run()
+    assert not at.exception
+    said = [m.value.replace("\\", "").replace("\u200b", "") for m in at.markdown]
+    assert any(text.startswith("Net A · batch 32 is better") and "Net A · batch 64" in text and "Welch" in text
+               for text in said), said
+    assert "From Net A to Net A (4): batch 32 → 64; seed 1 → 2." in [
+        c.value.replace("\\", "").replace("\u200b", "") for c in at.caption]
+    curves = js.loads(at.get("plotly_chart")[1].proto.spec)
+    assert [t.get("name") for t in curves["data"] if t.get("name")] == ["Net A · batch 32 (2 seeds)",
+                                                                       "Net A · batch 64 (2 seeds)"]
+
+
 def test_compare_without_mnist_still_compares_groups(store, monkeypatch):
     """Runs copied to a machine without MNIST: McNemar needs the test labels and says so in a sentence; the groups'
     Welch test needs only their accuracies."""

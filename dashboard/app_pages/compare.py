@@ -11,6 +11,7 @@ from common import (distinct_names, follow_runs, fork_in_build, go_to_results, m
 from mnistlab.data import DataError
 from mnistlab.groups import Group, groups
 from mnistlab.runs_table import runs_table
+from mnistlab.spec_diff import differences, told_apart
 from mnistlab.store import StoreError
 from mnistlab.verdict import Side, compare, group_digit_spread, group_table
 
@@ -90,8 +91,9 @@ if chosen:
              "with a band or error bars of ± one standard deviation")
     left, right = st.columns(2)
     if as_groups:
-        labelled = {f"{group.name} ({len(group.runs)} seeds)" if len(group.runs) > 1 else names[group.runs[0].run_id]:
-                    group for group in chosen_groups.values()}
+        apart = told_apart({key: (group.name, group.runs[0].experiment) for key, group in chosen_groups.items()})
+        labelled = {f"{apart[key]} ({len(group.runs)} seeds)" if len(group.runs) > 1 else names[key]: group
+                    for key, group in chosen_groups.items()}  # two groups called "MLP 1" told apart by their setup
         with left:
             show_figure(charts.group_curves({label: [run.history()["epochs"] for run in group.runs]
                                              for label, group in labelled.items()}, curve,
@@ -123,6 +125,9 @@ pair = [by_id[run_id] for run_id in selected if by_id[run_id].metrics]
 if len(pair) == 2:
     st.subheader("Which is better?")
     a, b = pair
+    changed = differences(a.experiment, b.experiment)
+    st.caption(md(f"From {names[a.run_id]} to {names[b.run_id]}: " + "; ".join(changed) + ".") if changed else
+               "The same network, trained the same way with the same seed.")
     try:
         _, test_labels = test_set()  # which test images each run got right
         st.markdown(md(compare(Side(names[a.run_id], Group((a,))), Side(names[b.run_id], Group((b,))),
@@ -131,7 +136,8 @@ if len(pair) == 2:
         st.info(str(err), icon=":material/info:")
     group_a, group_b = group_of[a.run_id], group_of[b.run_id]
     if len(group_a.runs) > 1 and len(group_b.runs) > 1 and group_a != group_b:  # Welch's t: accuracies only
-        groups = Side(names[a.run_id], group_a), Side(names[b.run_id], group_b)  # two "MLP 1" told apart
+        apart = told_apart({"a": (a.name, a.experiment), "b": (b.name, b.experiment)})  # two "MLP 1" told apart
+        groups = Side(apart["a"], group_a), Side(apart["b"], group_b)
         st.markdown(md(compare(*groups, labels=None)["sentence"]))
     else:
         st.caption("McNemar's exact test on the test images only one of the two gets right. To see how much of the "
