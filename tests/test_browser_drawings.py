@@ -3,6 +3,8 @@ count rises; a second student in another browser context adds to the same set.""
 
 import re
 
+from playwright.sync_api import expect
+
 from launch import start_server, stop_server
 from test_browser_inside import _stroke
 from test_browser_seams import _page, _settle, browser  # noqa: F401  (a fixture)
@@ -64,7 +66,10 @@ def test_the_teacher_exports_clears_and_imports_the_set(browser, trained_store, 
         with np.load(saved, allow_pickle=False) as npz:
             assert npz["x_test"].shape == (3, 28, 28) and npz["y_test"].tolist() == [7, 2, 1]
         page.get_by_text("Yes, delete all 3 drawings").click()
-        _settle(page)
+        # Once in CI the button stayed disabled for 60 s after this click: say whether the browser lost the click
+        # (the box unticked) or the server did (ticked, and no redraw enabled the button)
+        expect(page.get_by_role("checkbox", name="Yes, delete all 3 drawings")).to_be_checked()
+        expect(page.get_by_role("button", name="Delete all drawings")).to_be_enabled(timeout=30_000)
         page.get_by_role("button", name="Delete all drawings").click()
         page.get_by_text("No drawings yet").first.wait_for()
         assert Drawings(store_home).all() == []
