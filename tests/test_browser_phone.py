@@ -70,3 +70,38 @@ def test_after_a_finger_stroke_the_answer_is_in_view_without_scrolling(classroom
         box = pills.nth(index).bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (index, box)
     _shot(page, "phone-draw-after-a-stroke")
+
+
+TABLET = {"viewport": {"width": 768, "height": 1024}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+
+
+def test_a_tablet_shows_every_page_within_its_width_and_the_answer_beside_the_canvas(classroom, browser):
+    """768×1024 with touch: the phone's compact reading is hidden there (readings._style), so the answer in view is
+    the page's own headline, beside the canvas."""
+    from playwright.sync_api import expect
+
+    url, _ = classroom
+    context = browser.new_context(**TABLET)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    wide = {}
+    for path in PAGES:
+        page.goto(f"{url}/{path}")
+        _settle(page)
+        page.wait_for_timeout(500)  # charts and tables take their width after the script has run
+        if _page_width(page) > 768:
+            wide[path or "build"] = _page_width(page)
+        _shot(page, f"tablet-{path or 'build'}")
+    assert not wide, f"pages wider than a 768-px tablet: {wide}"
+    page.goto(f"{url}/draw")
+    _settle(page)
+    expect(page.locator("canvas.upper-canvas")).to_be_visible()
+    page.wait_for_timeout(500)
+    _touch_stroke(page, [(60, 60), (220, 60), (130, 240)])  # a 7
+    answer = page.locator(".st-key-reading_headline").get_by_text(re.compile(r"I read a \d"))
+    expect(answer).to_be_visible(timeout=60_000)
+    box = answer.bounding_box()
+    assert 0 <= box["y"] and box["y"] + box["height"] <= 1024 and box["x"] + box["width"] <= 768, box
+    assert page.evaluate("window.scrollY") == 0
+    _shot(page, "tablet-draw-after-a-stroke")
+    context.close()

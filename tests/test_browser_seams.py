@@ -309,3 +309,32 @@ def _artifacts():
 
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+BOXES_NEAR_THE_CANVAS = ("[data-testid=stSelectbox]", "[data-testid=stRadio]")  # the model box; Inside's "Look at"
+TOOLBARS = "[data-testid=stElementToolbar], [data-testid=stToolbar]"
+
+
+def test_no_toolbar_and_not_the_canvas_covers_the_model_box_or_look_at(classroom, browser):
+    """Seam 2: with the pointer over the canvas (where toolbars show), nothing of the canvas or of any toolbar lies
+    over the model box or Inside's "Look at" choice — at a projector's, a laptop's, a tablet's and a phone's size."""
+    url, _ = classroom
+    for width, height in ((1280, 720), (1000, 700), (768, 1024), (390, 844)):
+        for path in ("draw", "inside"):
+            page = _page(browser, url, path, width, height)
+            canvas = page.locator("canvas.upper-canvas")
+            canvas.wait_for()
+            canvas.hover()
+            page.wait_for_timeout(300)  # a toolbar fades in on hover
+            covering = [canvas.bounding_box()] + [bar.bounding_box() for bar in page.locator(TOOLBARS).all()
+                                                  if bar.is_visible()]
+            for selector in BOXES_NEAR_THE_CANVAS:
+                for box in page.locator(selector).all():
+                    for cover in covering:
+                        assert not _overlap(box.bounding_box(), cover), (width, path, selector, cover)
+            page.context.close()
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return (a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
+            and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"])
