@@ -15,6 +15,9 @@ if not os.environ.get("MNISTLAB_DATA") and SHARED_MNIST.is_file():
 # Dashboards under test start their training process when a run needs it, not with every page: an AppTest per
 # test would otherwise leave a warm 1 GiB process per store behind. tests/test_browser_seams.py checks the warm start.
 os.environ.setdefault("MNISTLAB_WARM_TRAINER", "0")
+# The tests read English, whatever this machine's LANG: the CLI and the dashboard follow MNISTLAB_LANG first.
+# tests/test_i18n.py sets the language it checks.
+os.environ["MNISTLAB_LANG"] = "en"
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..files import atomic_write_bytes
+from ..i18n import _
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 2, 130
 
@@ -22,7 +23,7 @@ class CliError(Exception):
 def command(sub, name: str, help: str, example: str, handler=None) -> argparse.ArgumentParser:  # noqa: A002
     """A subcommand whose --help ends with an example of its use."""
     parser = sub.add_parser(name, help=help, description=help[:1].upper() + help[1:] + ".",
-                            epilog=f"example:\n  {example}", formatter_class=argparse.RawDescriptionHelpFormatter)
+                            epilog=_("example:") + f"\n  {example}", formatter_class=argparse.RawDescriptionHelpFormatter)
     if handler is not None:
         parser.set_defaults(handler=handler)
     return parser
@@ -43,7 +44,7 @@ def to_json(data, **options) -> str:
 
 def warn(warnings) -> None:
     for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(_("warning: {warning}").format(warning=warning), file=sys.stderr)
 
 
 def print_table(rows: list[dict], columns: list[str]) -> None:

@@ -5,33 +5,34 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from ..i18n import _, ngettext, number
 from .common import EXIT_OK, CliError, command, print_table, to_json, write_whole
 
 
 def add_commands(sub) -> None:
-    p = command(sub, "drawings", "the class's labelled drawings: add, list, export, import, evaluate",
+    p = command(sub, "drawings", _("the class's labelled drawings: add, list, export, import, evaluate"),
                 "mnistlab drawings list")
     actions = p.add_subparsers(dest="drawings_command", metavar="ACTION", required=True)
 
-    q = command(actions, "add", "add image files of one digit, labelled",
+    q = command(actions, "add", _("add image files of one digit, labelled"),
                 "mnistlab drawings add --label 7 seven.png", cmd_add)
-    q.add_argument("--label", type=int, required=True, help="the digit the images show, 0–9")
+    q.add_argument("--label", type=int, required=True, help=_("the digit the images show, 0–9"))
     q.add_argument("images", nargs="+", type=Path)
 
-    q = command(actions, "list", "how many drawings of each digit", "mnistlab drawings list --json", cmd_list)
+    q = command(actions, "list", _("how many drawings of each digit"), "mnistlab drawings list --json", cmd_list)
     q.add_argument("--json", action="store_true")
 
-    q = command(actions, "export", "write the set as an .npz in Keras's layout (x_test, y_test)",
+    q = command(actions, "export", _("write the set as an .npz in Keras's layout (x_test, y_test)"),
                 "mnistlab drawings export class.npz", cmd_export)
     q.add_argument("file", type=Path)
 
-    q = command(actions, "import", "add the images of an .npz in Keras's layout",
+    q = command(actions, "import", _("add the images of an .npz in Keras's layout"),
                 "mnistlab drawings import class.npz", cmd_import)
     q.add_argument("file", type=Path)
 
-    q = command(actions, "evaluate", "a run's accuracy on the class's drawings, beside its MNIST accuracy",
+    q = command(actions, "evaluate", _("a run's accuracy on the class's drawings, beside its MNIST accuracy"),
                 'mnistlab drawings evaluate --run "CNN 5"', cmd_evaluate)
-    q.add_argument("--run", required=True, help="run id, exact name, or ≥ 4 characters of the id")
+    q.add_argument("--run", required=True, help=_("run id, exact name, or ≥ 4 characters of the id"))
     q.add_argument("--json", action="store_true")
 
 
@@ -43,7 +44,7 @@ def cmd_add(args) -> int:
     images = [load_image_file(path) for path in args.images]  # every file checked before any is kept
     for path, image in zip(args.images, images):
         kept = drawings.save(image, args.label, session="cli")
-        print(f"{path}: kept as {kept.drawing_id} (a {kept.label})")
+        print(_("{path}: kept as {drawing} (a {digit})").format(path=path, drawing=kept.drawing_id, digit=kept.label))
     return EXIT_OK
 
 
@@ -58,10 +59,10 @@ def cmd_list(args) -> int:
                                   for d in drawings]}, indent=2))
         return EXIT_OK
     if not drawings:
-        print("No drawings yet: save some from the Draw page, or `mnistlab drawings add --label 7 7.png`.")
+        print(_("No drawings yet: save some from the Draw page, or `mnistlab drawings add --label 7 7.png`."))
         return EXIT_OK
     print_table([{"digit": d, "drawings": counts.get(d, 0)} for d in range(10)], ["digit", "drawings"])
-    print(f"{len(drawings):,} in all")
+    print(_("{count} in all").format(count=number(len(drawings))))
     return EXIT_OK
 
 
@@ -70,14 +71,18 @@ def cmd_export(args) -> int:
 
     drawings = Drawings()
     write_whole(args.file, drawings.npz_bytes())
-    print(f"{len(drawings.dataset()[1]):,} drawings written to {args.file}")
+    count = len(drawings.dataset()[1])
+    print(ngettext("{count} drawing written to {file}", "{count} drawings written to {file}", count).format(
+        count=number(count), file=args.file))
     return EXIT_OK
 
 
 def cmd_import(args) -> int:
     from ..drawings import Drawings
 
-    print(f"{Drawings().import_npz(args.file):,} drawings added from {args.file}")
+    count = Drawings().import_npz(args.file)
+    print(ngettext("{count} drawing added from {file}", "{count} drawings added from {file}", count).format(
+        count=number(count), file=args.file))
     return EXIT_OK
 
 

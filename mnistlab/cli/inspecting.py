@@ -6,28 +6,29 @@ import sys
 from pathlib import Path
 
 from ..store import RunStore
+from ..i18n import _
 from .common import EXIT_OK, CliError, command, print_table, to_json, write_whole
 
 
 def add_commands(sub) -> None:
-    p = command(sub, "predict", "classify an image file with a stored run's model",
+    p = command(sub, "predict", _("classify an image file with a stored run's model"),
                 'mnistlab predict --run "CNN 5" digit.png', cmd_predict)
     p.add_argument("image", type=Path)
-    p.add_argument("--run", required=True, help="run id, id prefix or name")
+    p.add_argument("--run", required=True, help=_("run id, id prefix or name"))
     p.add_argument("--json", action="store_true")
 
-    p = command(sub, "inspect", "inside a stored run's model for an image: each layer, saliency, pictures",
+    p = command(sub, "inspect", _("inside a stored run's model for an image: each layer, saliency, pictures"),
                 'mnistlab inspect --run "CNN 5" digit.png --output pictures/', cmd_inspect)
-    p.add_argument("--run", required=True, help="run id, exact name, or ≥ 4 characters of the id")
-    p.add_argument("image", help="a PNG or JPEG of one digit (any size; preprocessed as on the Draw page)")
+    p.add_argument("--run", required=True, help=_("run id, exact name, or ≥ 4 characters of the id"))
+    p.add_argument("image", help=_("a PNG or JPEG of one digit (any size; preprocessed as on the Draw page)"))
     p.add_argument("--json", action="store_true")
-    p.add_argument("--output", type=Path, help="a folder for PNGs of the feature maps, weights and saliency")
+    p.add_argument("--output", type=Path, help=_("a folder for PNGs of the feature maps, weights and saliency"))
 
-    p = command(sub, "export", "a run as a standalone Keras script (and its model file), to take home",
+    p = command(sub, "export", _("a run as a standalone Keras script (and its model file), to take home"),
                 'mnistlab export "CNN 5" --script run.py --model model.keras', cmd_export)
-    p.add_argument("run", help="run id, exact name, or ≥ 4 characters of the id")
-    p.add_argument("--script", type=Path, help="write the script here (e.g. run.py)")
-    p.add_argument("--model", type=Path, help="copy the trained model here (e.g. model.keras)")
+    p.add_argument("run", help=_("run id, exact name, or ≥ 4 characters of the id"))
+    p.add_argument("--script", type=Path, help=_("write the script here (e.g. run.py)"))
+    p.add_argument("--model", type=Path, help=_("copy the trained model here (e.g. model.keras)"))
 
 
 def cmd_predict(args) -> int:

@@ -7,33 +7,34 @@ import sys
 
 from ..spec import summarize_layers, validate
 from ..store import RunStore, StoreError
+from ..i18n import _
 from .common import EXIT_ERROR, EXIT_OK, CliError, command, print_table, to_json, warn
 
 
 def add_commands(sub) -> None:
-    p = command(sub, "presets", "the report's 15 experiments", "mnistlab presets --json", cmd_presets)
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = command(sub, "presets", _("the report's 15 experiments"), "mnistlab presets --json", cmd_presets)
+    p.add_argument("--json", action="store_true", help=_("machine-readable output"))
 
-    p = command(sub, "runs", "the comparison table of every stored run", "mnistlab runs", cmd_runs)
+    p = command(sub, "runs", _("the comparison table of every stored run"), "mnistlab runs", cmd_runs)
     p.add_argument("--json", action="store_true")
 
-    p = command(sub, "show", "one run: spec, status, metrics", 'mnistlab show "CNN 5"', cmd_show)
-    p.add_argument("run", help="run id, id prefix or name")
+    p = command(sub, "show", _("one run: spec, status, metrics"), 'mnistlab show "CNN 5"', cmd_show)
+    p.add_argument("run", help=_("run id, id prefix or name"))
     p.add_argument("--json", action="store_true")
 
-    p = command(sub, "compare", "is one run (or group of seeds) really better than another?",
+    p = command(sub, "compare", _("is one run (or group of seeds) really better than another?"),
                 'mnistlab compare "CNN 5" "CNN 4"', cmd_compare)
-    p.add_argument("a", help="a run id (or ≥ 4 characters of one), or a name: every seed of that setup")
-    p.add_argument("b", help="the other run or group")
+    p.add_argument("a", help=_("a run id (or ≥ 4 characters of one), or a name: every seed of that setup"))
+    p.add_argument("b", help=_("the other run or group"))
     p.add_argument("--json", action="store_true")
 
-    p = command(sub, "rename", "rename a run", 'mnistlab rename 20261206-0931 "My best CNN"', cmd_rename)
+    p = command(sub, "rename", _("rename a run"), 'mnistlab rename 20261206-0931 "My best CNN"', cmd_rename)
     p.add_argument("run")
     p.add_argument("name")
 
-    p = command(sub, "delete", "delete a run and its files", "mnistlab delete 20261206-0931 --yes", cmd_delete)
+    p = command(sub, "delete", _("delete a run and its files"), "mnistlab delete 20261206-0931 --yes", cmd_delete)
     p.add_argument("run")
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
 
 
 def cmd_presets(args) -> int:
@@ -63,7 +64,7 @@ def cmd_runs(args) -> int:
     if table.empty and listing.warnings:
         return EXIT_ERROR
     if table.empty:
-        print("No runs yet: `mnistlab train --preset \"CNN 1\" --limit 5000 --epochs 1` makes one.")
+        print(_("No runs yet: `mnistlab train --preset \"CNN 1\" --limit 5000 --epochs 1` makes one."))
         return EXIT_OK
     shown = table[["run_id", "name", "params", "optimizer", "learning_rate", "epochs", "accuracy",
                    "keras_precision", "keras_recall", "macro_f1", "train_seconds", "status"]]
@@ -116,7 +117,7 @@ def cmd_rename(args) -> int:
     store = RunStore()
     run = store.find_run(args.run)
     store.rename(run.run_id, args.name)
-    print(f"run {run.run_id} renamed to {args.name.strip()!r}")
+    print(_("run {run_id} renamed to {name}").format(run_id=run.run_id, name=repr(args.name.strip())))
     return EXIT_OK
 
 
@@ -127,10 +128,10 @@ def cmd_delete(args) -> int:
         if not sys.stdin.isatty():
             raise CliError("Deleting needs confirmation; pass --yes when not at a terminal.")
         if input(f"Delete run {run_id} ({_name_or_unreadable(store, run_id)})? [y/N] ").strip().lower() != "y":
-            print("kept.")
+            print(_("kept."))
             return EXIT_OK
     store.delete(run_id)
-    print(f"run {run_id} deleted")
+    print(_("run {run_id} deleted").format(run_id=run_id))
     return EXIT_OK
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
+from ..i18n import _
 from .common import CliError, command
 
 # The project's Streamlit settings (the checkout's .streamlit/config.toml says the same; a test checks it), given as
@@ -22,15 +23,15 @@ LAN_ADDRESS = "0.0.0.0"
 
 
 def add_commands(sub) -> None:
-    p = command(sub, "serve", "start the dashboard (on this machine only, unless --class)",
+    p = command(sub, "serve", _("start the dashboard (on this machine only, unless --class)"),
                 "mnistlab serve --port 8501 --class", cmd_serve)
-    p.add_argument("--port", type=int, default=STREAMLIT_SETTINGS["server.port"], help="the port (default 8501)")
+    p.add_argument("--port", type=int, default=STREAMLIT_SETTINGS["server.port"], help=_("the port (default 8501)"))
     p.add_argument("--class", dest="classroom", action="store_true",
-                   help="listen on the LAN for a class, in classroom mode (students reach it at http://HOST:PORT)")
+                   help=_("listen on the LAN for a class, in classroom mode (students reach it at http://HOST:PORT)"))
 
-    p = command(sub, "worker", "start a Dask worker that trains MNIST Lab runs sent to its scheduler",
+    p = command(sub, "worker", _("start a Dask worker that trains MNIST Lab runs sent to its scheduler"),
                 "mnistlab worker tcp://lab-server:8786", cmd_worker)
-    p.add_argument("scheduler", help="the scheduler's address, e.g. tcp://lab-server:8786 (from `dask scheduler`)")
+    p.add_argument("scheduler", help=_("the scheduler's address, e.g. tcp://lab-server:8786 (from `dask scheduler`)"))
 
 
 def dashboard_app() -> Path:

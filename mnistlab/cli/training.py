@@ -10,45 +10,46 @@ from ..spec import Experiment, summarize_layers, validate
 from ..status import RunStatus
 from ..store import RunStore
 from ..train import TrainingObserver, clock, eta_seconds
+from ..i18n import _
 from .common import EXIT_ERROR, EXIT_OK, CliError, command, to_json
 
 
 def add_commands(sub) -> None:
-    p = command(sub, "train", "train a preset or a spec file and store the run",
+    p = command(sub, "train", _("train a preset or a spec file and store the run"),
                 'mnistlab train --preset "CNN 5" --limit 5000 --epochs 1', cmd_train)
     source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--preset", help='a preset name, e.g. "CNN 5"')
-    source.add_argument("--spec", type=Path, help="a JSON spec file")
+    source.add_argument("--preset", help=_('a preset name, e.g. "CNN 5"'))
+    source.add_argument("--spec", type=Path, help=_("a JSON spec file"))
     _add_training_overrides(p)
     seeds = p.add_mutually_exclusive_group()
-    seeds.add_argument("--seed", type=int, help="random seed (repeatable runs)")
-    seeds.add_argument("--seeds", help="train once per seed, e.g. 1,2,3: one run each, compared as a group")
-    seeds.add_argument("--repeats", type=int, help="train N times, with seeds 1 to N")
-    p.add_argument("--name", help="name for the run")
-    p.add_argument("--json", action="store_true", help="print the run id, folder and metrics as JSON")
+    seeds.add_argument("--seed", type=int, help=_("random seed (repeatable runs)"))
+    seeds.add_argument("--seeds", help=_("train once per seed, e.g. 1,2,3: one run each, compared as a group"))
+    seeds.add_argument("--repeats", type=int, help=_("train N times, with seeds 1 to N"))
+    p.add_argument("--name", help=_("name for the run"))
+    p.add_argument("--json", action="store_true", help=_("print the run id, folder and metrics as JSON"))
     _add_executor_options(p)
 
-    p = command(sub, "reproduce", "train the report's experiments and compare with its numbers",
+    p = command(sub, "reproduce", _("train the report's experiments and compare with its numbers"),
                 'mnistlab reproduce --only "MLP 1,CNN 5" --epochs 2 --output repro.md', cmd_reproduce)
-    p.add_argument("--only", help='comma-separated preset names, e.g. "MLP 1,CNN 5"')
+    p.add_argument("--only", help=_('comma-separated preset names, e.g. "MLP 1,CNN 5"'))
     _add_training_overrides(p)
     p.add_argument("--seeds", type=int, default=1,
-                   help="runs per experiment: the report's seed (42) and the next ones (--seeds 3: 42, 43, 44)")
-    p.add_argument("--redo", action="store_true", help="train again even where a matching run exists")
-    p.add_argument("--output", type=Path, help="write the comparison as Markdown to this file")
+                   help=_("runs per experiment: the report's seed (42) and the next ones (--seeds 3: 42, 43, 44)"))
+    p.add_argument("--redo", action="store_true", help=_("train again even where a matching run exists"))
+    p.add_argument("--output", type=Path, help=_("write the comparison as Markdown to this file"))
     _add_executor_options(p)
 
 
 def _add_training_overrides(p):
-    p.add_argument("--epochs", type=int, help="override the number of epochs")
-    p.add_argument("--limit", type=int, help="train on the first N training images only")
+    p.add_argument("--epochs", type=int, help=_("override the number of epochs"))
+    p.add_argument("--limit", type=int, help=_("train on the first N training images only"))
 
 
 def _add_executor_options(p) -> None:
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, help="train on N worker processes of this machine at once (Dask)")
-    where.add_argument("--scheduler", help="train on the Dask cluster at this address, e.g. tcp://lab-server:8786 "
-                                           "(default: $MNISTLAB_SCHEDULER; neither: train here)")
+    where.add_argument("--workers", type=int, help=_("train on N worker processes of this machine at once (Dask)"))
+    where.add_argument("--scheduler", help=_("train on the Dask cluster at this address, e.g. tcp://lab-server:8786 "
+                                             "(default: $MNISTLAB_SCHEDULER; neither: train here)"))
 
 
 def cmd_train(args) -> int:
