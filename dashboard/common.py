@@ -13,6 +13,7 @@ import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from mnistlab.status import RunStatus  # noqa: E402,F401  (pages import it from here)
+from mnistlab.groups import oldest_first  # noqa: E402
 from mnistlab.store import Run, RunStore, StoreError  # noqa: E402
 from mnistlab.train import clock  # noqa: E402,F401  (pages import it from here)
 from predictor import Predictor  # noqa: E402
@@ -134,7 +135,7 @@ def distinct_names(runs: list[Run]) -> dict[str, str]:
     """Each run's name for legends and axes, keyed by run id: its own name, with " (2)", " (3)"… added to the
     newer of runs that share one, so charts tell them apart without showing ids."""
     taken, names = set(), {}
-    for run in sorted(runs, key=lambda run: run.run_id):  # oldest first: the first of a name keeps it plain
+    for run in sorted(runs, key=oldest_first):  # the first of a name keeps it plain
         name, n = run.name, 1
         while name in taken:
             n += 1

@@ -72,11 +72,17 @@ class Group:
         return Spread(tuple(float(run.metrics[metric]) for run in self.runs))
 
 
+def oldest_first(run: Run) -> tuple:
+    """A run's place in time: its creation to the nanosecond (two runs of a Repeat are made within one second, where
+    ids sort by their random ending), then its id (runs made before created_ns was recorded)."""
+    return run.info.get("created_ns", 0), run.run_id
+
+
 def groups(runs: list[Run]) -> list[Group]:
     """Finished runs (with metrics) gathered by group_key, each group's runs oldest first, one run per seed (the
     newest, when a seed was trained twice); groups in order of their newest run, newest first."""
     by_key: dict[Experiment, dict[int, Run]] = {}
-    for run in sorted((run for run in runs if run.metrics), key=lambda run: run.run_id):
+    for run in sorted((run for run in runs if run.metrics), key=oldest_first):
         by_key.setdefault(group_key(run.experiment), {})[run.experiment.config.seed] = run
-    found = [Group(tuple(sorted(seeds.values(), key=lambda run: run.run_id))) for seeds in by_key.values()]
-    return sorted(found, key=lambda group: max(run.run_id for run in group.runs), reverse=True)
+    found = [Group(tuple(sorted(seeds.values(), key=oldest_first))) for seeds in by_key.values()]
+    return sorted(found, key=lambda group: max(map(oldest_first, group.runs)), reverse=True)

@@ -24,6 +24,7 @@ import re
 import secrets
 import shutil
 import sqlite3
+import time
 from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -146,6 +147,7 @@ class RunStore:
             with self._writing(f"The run {experiment.name!r} was not created"):
                 write_json(path / "run.json", {
                     "run_id": run_id, "name": experiment.name, "status": status, "created": now_iso(),
+                    "created_ns": time.time_ns(),  # orders runs made within one second (ids do not)
                     "params": params, **owner(), **({"origin": origin} if origin else {}),
                     **({"queued_by": queued_by} if queued_by else {}),
                 })

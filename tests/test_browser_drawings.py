@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from launch import start_server, stop_server
 from test_browser_inside import _stroke
-from test_browser_seams import _page, _settle, browser  # noqa: F401  (a fixture)
+from test_browser_seams import _page, _settle, _tick, browser  # noqa: F401  (a fixture)
 
 
 def _draw_label_save(page, points, digit):
@@ -80,17 +80,3 @@ def test_the_teacher_exports_clears_and_imports_the_set(browser, trained_store, 
     finally:
         stop_server(process)
 
-
-def _tick(page, label: str) -> None:
-    """Tick a box as a person does: click its label, and click again if the box did not tick. In two CI runs (two
-    workers) the first click on "Yes, delete all" left the box unticked in the browser, once — the browser lost it,
-    not the server (which would have left the box ticked and the button disabled); see issue 24, seam 7."""
-    box = page.get_by_role("checkbox", name=label)
-    for _ in range(3):
-        page.get_by_text(label).click()
-        try:
-            expect(box).to_be_checked(timeout=5_000)
-            return
-        except AssertionError:
-            continue
-    expect(box).to_be_checked()

@@ -35,6 +35,18 @@ def _touch_stroke(page, points):
     session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
 
+def _answer_after_a_finger_stroke(page, where: str, answer: str) -> dict:
+    """Draw a 7 with a finger on Draw's canvas; the answer's box on the screen once it shows."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("canvas.upper-canvas")).to_be_visible()
+    page.wait_for_timeout(500)  # the canvas mounted: a stroke on a canvas still mounting draws nothing
+    _touch_stroke(page, [(60, 60), (220, 60), (130, 240)])
+    shown = page.locator(where).get_by_text(re.compile(answer))
+    expect(shown).to_be_visible(timeout=60_000)
+    return shown.bounding_box()
+
+
 def test_no_page_is_wider_than_a_phone(classroom, browser):
     url, _ = classroom
     wide = {}
@@ -50,16 +62,9 @@ def test_no_page_is_wider_than_a_phone(classroom, browser):
 
 
 def test_after_a_finger_stroke_the_answer_is_in_view_without_scrolling(classroom, browser):
-    from playwright.sync_api import expect
-
     url, _ = classroom
     page = _phone(browser, url, "draw")
-    expect(page.locator("canvas.upper-canvas")).to_be_visible()
-    page.wait_for_timeout(500)
-    _touch_stroke(page, [(60, 60), (220, 60), (130, 240)])  # a 7
-    answer = page.locator(".st-key-compact_reading").get_by_text(re.compile(r"Reading: \d"))
-    expect(answer).to_be_visible(timeout=60_000)
-    box = answer.bounding_box()
+    box = _answer_after_a_finger_stroke(page, ".st-key-compact_reading", r"Reading: \d")
     assert 0 <= box["y"] and box["y"] + box["height"] <= 844, box  # on screen, with the page not scrolled
     assert page.evaluate("window.scrollY") == 0
     page.wait_for_timeout(500)
@@ -78,8 +83,6 @@ TABLET = {"viewport": {"width": 768, "height": 1024}, "is_mobile": True, "has_to
 def test_a_tablet_shows_every_page_within_its_width_and_the_answer_beside_the_canvas(classroom, browser):
     """768×1024 with touch: the phone's compact reading is hidden there (readings._style), so the answer in view is
     the page's own headline, beside the canvas."""
-    from playwright.sync_api import expect
-
     url, _ = classroom
     context = browser.new_context(**TABLET)
     page = context.new_page()
@@ -95,12 +98,7 @@ def test_a_tablet_shows_every_page_within_its_width_and_the_answer_beside_the_ca
     assert not wide, f"pages wider than a 768-px tablet: {wide}"
     page.goto(f"{url}/draw")
     _settle(page)
-    expect(page.locator("canvas.upper-canvas")).to_be_visible()
-    page.wait_for_timeout(500)
-    _touch_stroke(page, [(60, 60), (220, 60), (130, 240)])  # a 7
-    answer = page.locator(".st-key-reading_headline").get_by_text(re.compile(r"I read a \d"))
-    expect(answer).to_be_visible(timeout=60_000)
-    box = answer.bounding_box()
+    box = _answer_after_a_finger_stroke(page, ".st-key-reading_headline", r"I read a \d")
     assert 0 <= box["y"] and box["y"] + box["height"] <= 1024 and box["x"] + box["width"] <= 768, box
     assert page.evaluate("window.scrollY") == 0
     _shot(page, "tablet-draw-after-a-stroke")

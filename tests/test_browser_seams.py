@@ -61,6 +61,23 @@ def _settle(page):
     page.wait_for_selector(READY, timeout=60_000)
 
 
+def _tick(page, label: str) -> None:
+    """Tick a box as a person does: click its label, and click again if the box did not tick. In CI (two workers)
+    a first click on a "Yes, delete all" box left it unticked in the browser, in two tests — the browser lost it,
+    not the server (which would have left the box ticked and the button disabled); see issue 24, seam 7."""
+    from playwright.sync_api import expect
+
+    box = page.get_by_role("checkbox", name=label)
+    for _ in range(3):
+        page.get_by_text(label).click()
+        try:
+            expect(box).to_be_checked(timeout=5_000)
+            return
+        except AssertionError:
+            continue
+    expect(box).to_be_checked()
+
+
 def _choose(page, label, option):
     """Pick `option` in the select box labelled `label`, with the mouse. Right after a click in a table the first
     click only takes the focus from the table's grid (as it does for a person), so click until the list opens."""

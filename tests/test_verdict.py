@@ -41,6 +41,19 @@ def store(trained_store, store_home, labels):
     return store
 
 
+def _compare_page_with_ticked(store, *runs: str):
+    """Compare in AppTest with these runs ticked (by their last two characters: "a1" is Net A's seed 1)."""
+    from streamlit.testing.v1 import AppTest
+
+    ids = {run.run_id[-2:]: run.run_id for run in store.list_runs().runs}
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=60)
+    at.switch_page("app_pages/compare.py").run()
+    at.session_state["compare_selected"] = [ids[run] for run in runs]
+    at.run()
+    assert not at.exception
+    return at
+
+
 def test_names_are_groups_and_ids_are_runs(store):
     a = side(store, "Net A")
     assert a.is_group and a.group.seeds == (1, 2)
@@ -114,16 +127,9 @@ def test_two_groups_of_one_name_are_told_apart_by_what_differs(store):
     and the two ticked runs' differences said above the verdict."""
     import json as js
 
-    from streamlit.testing.v1 import AppTest
-
     for run in side(store, "Net B").group.runs:
         write_json(run.path / "run.json", dict(json.loads((run.path / "run.json").read_text()), name="Net A"))
-    runs = {run.run_id[-2:]: run.run_id for run in store.list_runs().runs}
-    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=60)
-    at.switch_page("app_pages/compare.py").run()
-    at.session_state["compare_selected"] = [runs["a1"], runs["b2"]]
-    at.run()
-    assert not at.exception
+    at = _compare_page_with_ticked(store, "a1", "b2")
     said = [m.value.replace("\\", "").replace("\u200b", "") for m in at.markdown]
     assert any(text.startswith("Net A · batch 32 is better") and "Net A · batch 64" in text and "Welch" in text
                for text in said), said
@@ -137,22 +143,14 @@ def test_two_groups_of_one_name_are_told_apart_by_what_differs(store):
 def test_compare_without_mnist_still_compares_groups(store, monkeypatch):
     """Runs copied to a machine without MNIST: McNemar needs the test labels and says so in a sentence; the groups'
     Welch test needs only their accuracies."""
-    from streamlit.testing.v1 import AppTest
-
     import common
-    from conftest import REPO
     from mnistlab.data import DataError
 
     def no_mnist():
         raise DataError("MNIST could not be found on this machine.")
 
     monkeypatch.setattr(common, "test_set", no_mnist)
-    runs = {run.run_id[-2:]: run.run_id for run in store.list_runs().runs}
-    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=60)
-    at.switch_page("app_pages/compare.py").run()
-    at.session_state["compare_selected"] = [runs["a1"], runs["b2"]]
-    at.run()
-    assert not at.exception
+    at = _compare_page_with_ticked(store, "a1", "b2")
     assert [i.value for i in at.info] == ["MNIST could not be found on this machine."]
     assert any("(Welch's t, p" in m.value.replace("\\", "") for m in at.markdown)
 

@@ -105,7 +105,7 @@ def cmd_reproduce(args) -> int:
                       f"(--redo trains again).", file=sys.stderr)
             else:
                 missing.append(experiment)
-    for _ in _trained(store, missing, args, announce=True):  # each run is stored as it ends: a stop resumes
+    for _run in _trained(store, missing, args, announce=True):  # each run is stored as it ends: a stop resumes
         pass
     index = RunIndex.of(store.list_runs().runs)  # with the runs just trained
     table = markdown_report(compare(index, presets, args.epochs, args.limit))
