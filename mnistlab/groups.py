@@ -74,8 +74,10 @@ class Group:
 
 def oldest_first(run: Run) -> tuple:
     """A run's place in time: its creation to the nanosecond (two runs of a Repeat are made within one second, where
-    ids sort by their random ending), then its id (runs made before created_ns was recorded)."""
-    return run.info.get("created_ns", 0), run.run_id
+    ids sort by their random ending), then its id (runs made before created_ns was recorded, or a run.json edited
+    by hand: anything but a whole number counts as 0)."""
+    made = run.info.get("created_ns", 0)
+    return (made if type(made) is int else 0), run.run_id
 
 
 def groups(runs: list[Run]) -> list[Group]:

@@ -223,3 +223,17 @@ def test_the_store_knows_nothing_of_training():
     code = "import sys, mnistlab.store; print(sorted(m for m in ('mnistlab.train', 'tensorflow') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_runs_made_within_one_second_keep_their_order_whatever_their_ids(store_home):
+    """Ids sort by their random ending within a second; groups and names go by created_ns (a hand-edited, wrong
+    created_ns counts as 0 rather than breaking the sort)."""
+    from mnistlab.groups import oldest_first
+    from mnistlab.store import Run
+
+    def run(run_id, made):
+        return Run(run_id, store_home, {"run_id": run_id, "created_ns": made}, None)
+
+    first, second, edited = run("20261206-101010-mlp-1-ffff", 10), run("20261206-101010-mlp-1-0000", 20), \
+        run("20261206-101010-mlp-1-aaaa", "yesterday")
+    assert sorted([second, first, edited], key=oldest_first) == [edited, first, second]
