@@ -6,8 +6,8 @@ that language for the current context — a Streamlit script run or callback, th
 student's choice into every other student's pages), and no translated text is computed at import: a constant
 that is shown later is marked with `N_()` and translated where it is shown.
 
-Catalogs are gettext's: `mnistlab/locale/<language>/LC_MESSAGES/mnistlab.po`, kept with Babel (`babel.cfg`,
-`python -m mnistlab.i18n extract|update`). The wheel carries them compiled (`.mo`, made by setup.py's build
+Catalogs are gettext's: `mnistlab/locale/<language>/LC_MESSAGES/mnistlab.po`, kept with Babel (`babel.cfg`; the
+`pybabel extract` and `update` commands are in the README's "Languages"). The wheel carries them compiled (`.mo`, made by setup.py's build
 step); a checkout, which has only the `.po`, compiles it in memory the first time it is needed.
 """
 
@@ -82,20 +82,24 @@ def cli_language() -> str:
 def percent(value: float, digits: int = 1) -> str:
     from babel.numbers import format_percent
 
-    return format_percent(value, format="#,##0." + "0" * digits + "%" if digits else "#,##0%",
-                          locale=_babel_locale())
+    return format_percent(value, format=_pattern(digits) + "%", locale=_babel_locale())
 
 
 def decimal(value: float, digits: int = 4) -> str:
     from babel.numbers import format_decimal
 
-    return format_decimal(value, format="#,##0." + "0" * digits if digits else "#,##0", locale=_babel_locale())
+    return format_decimal(value, format=_pattern(digits), locale=_babel_locale())
 
 
 def number(value: int) -> str:
     from babel.numbers import format_decimal
 
     return format_decimal(value, locale=_babel_locale())
+
+
+def _pattern(digits: int) -> str:
+    """Babel's number pattern with exactly `digits` decimals (without one, Babel rounds to three)."""
+    return "#,##0" + ("." + "0" * digits if digits else "")
 
 
 def _babel_locale() -> str:

@@ -69,9 +69,9 @@ def told_apart(named: dict) -> dict:
 
 def _own_layers(experiment: Experiment, others: list[Experiment]) -> list[str]:
     """This experiment's layers that some other of its name does not have."""
-    mine = [describe_layer(layer) for layer in experiment.layers]
-    return [layer for layer in dict.fromkeys(mine)
-            if any(layer not in [describe_layer(other_layer) for other_layer in other.layers] for other in others)]
+    theirs = [{describe_layer(layer) for layer in other.layers} for other in others]
+    return [layer for layer in dict.fromkeys(describe_layer(layer) for layer in experiment.layers)
+            if any(layer not in described for described in theirs)]
 
 
 def _own_settings(experiment: Experiment, others: list[Experiment]) -> list[str]:

@@ -7,7 +7,8 @@ import sys
 import threading
 
 import pytest
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from conftest import REPO
@@ -17,10 +18,11 @@ PLACEHOLDER = re.compile(r"\{[a-z_]+\}|%\([a-z_]+\)[sr]|%[sr]")
 
 
 def _code_messages() -> set:
-    """Every message marked in the code, found as `pybabel extract -F babel.cfg -k N_` finds it."""
-    method_map = [("mnistlab/**.py", "python"), ("dashboard/**.py", "python")]
-    keywords = {"_": None, "N_": None, "ngettext": (1, 2)}
-    return {found[2] for found in extract_from_dir(str(REPO), method_map, keywords=keywords)}
+    """Every message marked in the code, found as `pybabel extract -F babel.cfg` finds it (its mapping read from
+    babel.cfg itself; Babel's default keywords include N_ and ngettext)."""
+    with (REPO / "babel.cfg").open() as config:
+        method_map, options_map = parse_mapping_cfg(config)
+    return {found[2] for found in extract_from_dir(str(REPO), method_map, options_map, keywords=DEFAULT_KEYWORDS)}
 
 
 def _catalog(language="pt_BR"):
