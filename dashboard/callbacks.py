@@ -10,14 +10,29 @@ callbacks stay in its page: its variables are a few small dicts that do not grow
 
 from __future__ import annotations
 
+from functools import wraps
+
 import streamlit as st
 
 from common import store, worker
+from language import speak
+from mnistlab.i18n import _
 from mnistlab.roles import Refused
 from mnistlab.store import StoreError
 from session_role import class_actions, person
 
 
+def speaking(callback):
+    """A callback in the session's language: Streamlit calls it before the script, so before app.py's speak(), and
+    what it says (a refusal, "Deleted run …") is said in the language of whoever clicked."""
+    @wraps(callback)
+    def in_language(*args, **kwargs):
+        speak()
+        return callback(*args, **kwargs)
+    return in_language
+
+
+@speaking
 def rename_run(run_id: str) -> None:
     """Compare's Rename button: the new name comes from the `compare_new_name` box."""
     try:
@@ -27,6 +42,7 @@ def rename_run(run_id: str) -> None:
         st.session_state["compare_error"] = str(err)
 
 
+@speaking
 def delete_run(run_id: str, confirmation_key: str) -> None:
     """Compare's Delete button: stop the run if it is training or queued (a queued run is then gone
     already), then remove its folder. The confirmation was for this run only: it is cleared."""
@@ -35,22 +51,24 @@ def delete_run(run_id: str, confirmation_key: str) -> None:
         worker().stop(run_id, person())
         if (store().runs_dir / run_id).exists():
             class_actions().delete_run(person(), run_id)
-        st.session_state["compare_notice"] = f"Deleted run {run_id}."
+        st.session_state["compare_notice"] = _("Deleted run {run_id}.").format(run_id=run_id)
     except (StoreError, Refused) as err:
         st.session_state["compare_error"] = str(err)
     st.session_state.pop(confirmation_key, None)
 
 
+@speaking
 def delete_unreadable_run(run_id: str, confirmation_key: str) -> None:
     """Compare's Delete folder button, for a run folder that cannot be read."""
     try:
         class_actions().delete_unreadable(person(), run_id)
-        st.session_state["compare_notice"] = f"Deleted run {run_id}."
+        st.session_state["compare_notice"] = _("Deleted run {run_id}.").format(run_id=run_id)
     except (StoreError, Refused) as err:
         st.session_state["compare_error"] = str(err)
     st.session_state.pop(confirmation_key, None)
 
 
+@speaking
 def stop_run(run_id: str) -> None:
     """Train's Stop and Remove buttons."""
     try:

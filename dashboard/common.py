@@ -14,6 +14,9 @@ import streamlit as st  # noqa: E402
 
 from mnistlab.status import RunStatus  # noqa: E402,F401  (pages import it from here)
 from mnistlab.groups import oldest_first  # noqa: E402
+from mnistlab.i18n import N_, _, percent  # noqa: E402
+from mnistlab.i18n import current as current_language  # noqa: E402
+from mnistlab.status import status_name  # noqa: E402,F401  (pages import it from here)
 from mnistlab.store import Run, RunStore, StoreError  # noqa: E402
 from mnistlab.train import clock  # noqa: E402,F401  (pages import it from here)
 from predictor import Predictor  # noqa: E402
@@ -39,12 +42,12 @@ def _worker_for(home: str) -> TrainingWorker:
     return TrainingWorker(RunStore(home))
 
 
-@st.cache_resource(show_spinner="Loading MNIST…")
+@st.cache_resource(show_spinner=False)  # no spinner text: it would be English whatever the session speaks
 def test_set():
     """The 10,000 test images (uint8) and labels, shared by every session without copies."""
     from mnistlab.data import load_mnist
 
-    (_, _), (x_test, y_test) = load_mnist()
+    _train, (x_test, y_test) = load_mnist()
     return x_test, y_test
 
 
@@ -68,11 +71,15 @@ def _predictor_for(home: str) -> Predictor:
     return Predictor(RunStore(home))
 
 
+def shared_figure(key: tuple, build: Callable[[], go.Figure]) -> go.Figure:
+    """A chart built once for every session showing the same data in the same language; `key` names that data (for
+    a live run: its id and how many points it has). Thirty tabs watching one run then build its charts once a second
+    between them, not thirty times: building a figure is most of what a poll costs."""
+    return _shared_figure(key + (current_language(),), build)
+
+
 @st.cache_resource(max_entries=16, show_spinner=False)
-def shared_figure(key: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
-    """A chart built once for every session showing the same data; `key` names that data (for a live
-    run: its id and how many points it has). Thirty tabs watching one run then build its charts once
-    a second between them, not thirty times: building a figure is most of what a poll costs."""
+def _shared_figure(key: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
     return _build()
 
 
@@ -117,13 +124,13 @@ def _follow(key: str) -> None:
 def run_label(run: Run) -> str:
     """A run as a choice in a box: with its whole id, since a box tells its choices apart by their labels (two runs
     started in the same second used to read alike, and picking the second chose the first)."""
-    accuracy = f" · {run.metrics['accuracy']:.2%}" if run.metrics else ""
-    return f"{run.name}{accuracy} · {run.status} · {run.run_id}"
+    accuracy = f" · {percent(run.metrics['accuracy'], 2)}" if run.metrics else ""
+    return f"{run.name}{accuracy} · {status_name(run.status)} · {run.run_id}"
 
 
 def model_label(run: Run) -> str:
     """A trained model as a choice in a box (Draw, Inside): its test accuracy and, as in run_label, its whole id."""
-    return f"{run.name} · {run.metrics['accuracy']:.2%} · {run.run_id}"
+    return f"{run.name} · {percent(run.metrics['accuracy'], 2)} · {run.run_id}"
 
 
 def show_warnings(warnings: list[str]) -> None:
@@ -189,11 +196,13 @@ def show_figure(figure: go.Figure, key: str, width: str = "stretch", **options):
 
 def fork_in_build(run: Run) -> None:
     """Open the Build page holding this run's layers and training settings, under a new name."""
-    st.session_state["build_fork"] = {"spec": run.experiment.to_dict(), "name": f"{run.name} (fork)"[:80]}
+    st.session_state["build_fork"] = {"spec": run.experiment.to_dict(),
+                                      "name": _("{name} (fork)").format(name=run.name)[:80]}
     st.switch_page("app_pages/build.py")
 
 
-INSIDE_DRAWING, INSIDE_TEST_IMAGE = "Your drawing", "A test image"  # the Inside page's two sources
+INSIDE_DRAWING, INSIDE_TEST_IMAGE = N_("Your drawing"), N_("A test image")  # the Inside page's two sources (ids; shown
+# as _(source))
 
 
 def look_inside(run_id: str, *, test_index: int | None = None, drawing=None, strokes: dict | None = None) -> None:
@@ -215,4 +224,4 @@ def go_to_results(run_id: str) -> None:
 __all__ = ["st", "md", "store", "worker", "test_set", "predictor", "shared_figure", "follow_runs",
            "distinct_names", "show_figure", "fork_in_build", "run_label", "show_warnings", "clock",
            "go_to_results", "look_inside", "projector_on", "model_label", "INSIDE_DRAWING", "INSIDE_TEST_IMAGE",
-           "StoreError", "Run"]
+           "StoreError", "Run", "status_name"]

@@ -17,7 +17,9 @@ import readings
 from callbacks import mark_draw_model_chosen
 from common import look_inside, model_label, predictor, projector_on, show_figure, st, store
 from inside_view import show_inside
+from language import fragment
 from mnistlab.drawings import DrawingError, Drawings
+from mnistlab.i18n import N_, _, ngettext, number, percent
 from mnistlab.preprocess import preprocess_steps, step_pictures
 from mnistlab.store import StoreError
 from session_role import person
@@ -25,8 +27,8 @@ from session_role import person
 DIGITS = [str(digit) for digit in range(10)]
 MODELS_OFFERED = {"best": 40, "newest": 10}  # a rerun's store cost stays the same with 10 or 10,000 runs
 MAX_MODELS_IN_TABLE = 8  # with the chosen model, nine models: every model a rerun asks stays loaded (CAPACITY)
-STEP_CAPTIONS = ("your drawing (½ size)", "cropped to the ink (½ size)", "longer side scaled to 20 px (×5)",
-                 "centred in 28×28: the input (×5)")
+STEP_CAPTIONS = (N_("your drawing (½ size)"), N_("cropped to the ink (½ size)"), N_("longer side scaled to 20 px (×5)"),
+                 N_("centred in 28×28: the input (×5)"))  # shown as _(caption)
 
 
 def offered_models():
@@ -34,7 +36,7 @@ def offered_models():
     return store().model_runs(**MODELS_OFFERED)
 
 
-@st.fragment
+@fragment
 def drawing_area() -> None:
     """Read afresh at every stroke: a model trained meanwhile is offered at the next one."""
     runs = offered_models()
@@ -45,7 +47,7 @@ def drawing_area() -> None:
     left, right = st.columns([1, 1], gap="large")
     with left:
         labels = {rid: model_label(run) for rid, run in by_id.items()}  # text only: a widget keeps its format_func
-        st.selectbox("Model", list(by_id), key="draw_model", format_func=labels.get, on_change=mark_draw_model_chosen)
+        st.selectbox(_("Model"), list(by_id), key="draw_model", format_func=labels.get, on_change=mark_draw_model_chosen)
         compact = st.container(key="compact_reading")  # shown on a phone only (readings._style): above the canvas
         canvas, generation, inside_on = _canvas()
     image = canvas.image_data if canvas is not None else None
@@ -53,7 +55,8 @@ def drawing_area() -> None:
     prediction = _reading(by_id[run_id], steps, runs)
     projector = projector_on()
     if prediction is not None:
-        compact.markdown(f"Reading: **{prediction.digit}** · {prediction.confidence:.0%} sure")
+        compact.markdown(_("Reading: **{digit}** · {sure} sure").format(digit=prediction.digit,
+                                                                      sure=percent(prediction.confidence, 0)))
     with right:
         _show_reading(prediction, run_id, steps, canvas, projector)
     if prediction is None:
@@ -61,7 +64,8 @@ def drawing_area() -> None:
     with left:
         _save_for_the_class(image, generation)
     st.html(readings.steps_and_answers([png_data_uri(picture) for picture in step_pictures(steps)],
-                                       list(STEP_CAPTIONS), _answers(runs[:MAX_MODELS_IN_TABLE], steps), projector))
+                                       [_(caption) for caption in STEP_CAPTIONS],
+                                       _answers(runs[:MAX_MODELS_IN_TABLE], steps), projector))
     if inside_on:  # off by default: a class drawing at once pays only for the readings
         _inside(by_id[run_id], steps)
 
@@ -83,11 +87,12 @@ def _canvas():
     generation = st.session_state.setdefault("draw_generation", 0)
     canvas = st_canvas(stroke_width=18, stroke_color="#000000", background_color="#FFFFFF", height=280, width=280,
                        drawing_mode="freedraw", return_image_data=True, key=f"draw_canvas_{generation}")
-    st.caption("Draw one digit, large or small, anywhere on the square.")
+    st.caption(_("Draw one digit, large or small, anywhere on the square."))
     clear, inside = st.columns([1, 3], vertical_alignment="center")
-    clear.button("Clear", key="draw_clear", on_click=_new_canvas)
-    inside_on = inside.toggle("Inside the network", key="draw_inside_on",
-                              help="every layer's view of the drawing, for the chosen model, redrawn with each stroke")
+    clear.button(_("Clear"), key="draw_clear", on_click=_new_canvas)
+    inside_on = inside.toggle(_("Inside the network"), key="draw_inside_on",
+                              help=_("every layer's view of the drawing, for the chosen model, redrawn with each "
+                                     "stroke"))
     if "draw_saved" in st.session_state:
         st.success(st.session_state.pop("draw_saved"), icon=":material/save:")
     return canvas, generation, inside_on
@@ -116,21 +121,22 @@ def _reading(run, steps, runs):
 
 def _show_reading(prediction, run_id: str, steps, canvas, projector: bool) -> None:
     if prediction is None:
-        st.subheader("Draw a digit on the canvas")
-        st.write("The prediction appears here as soon as there is a digit to read "
-                 "(a blank canvas or a single dot has none).")
+        st.subheader(_("Draw a digit on the canvas"))
+        st.write(_("The prediction appears here as soon as there is a digit to read "
+                   "(a blank canvas or a single dot has none)."))
         return
     with st.container(key="reading_headline"):  # larger in projector mode: what the back of the room reads
-        st.subheader(f"I read a **{prediction.digit}** ({prediction.confidence:.0%} sure)")
+        st.subheader(_("I read a **{digit}** ({sure} sure)").format(digit=prediction.digit,
+                                                                    sure=percent(prediction.confidence, 0)))
     st.html(readings.probability_bars(prediction.probabilities, projector))
-    if st.button("Open on the Inside page", key="draw_inside", icon=":material/visibility:"):
+    if st.button(_("Open on the Inside page"), key="draw_inside", icon=":material/visibility:"):
         look_inside(run_id, drawing=steps.centred, strokes=canvas.json_data)
 
 
 def _save_for_the_class(image, generation: int) -> None:
     """The class's own test set: the student says which digit they meant, and saves it."""
-    meant = st.pills("Save it for the class test — it is a", DIGITS, key=f"draw_label_{generation}")
-    if not st.button("Save", key="draw_save", disabled=meant is None, icon=":material/save:"):
+    meant = st.pills(_("Save it for the class test — it is a"), DIGITS, key=f"draw_label_{generation}")
+    if not st.button(_("Save"), key="draw_save", disabled=meant is None, icon=":material/save:"):
         return
     try:
         class_set = Drawings(store().home)
@@ -139,8 +145,9 @@ def _save_for_the_class(image, generation: int) -> None:
         st.error(str(err), icon=":material/warning:")
         return
     count = class_set.count()
-    st.session_state["draw_saved"] = (f"Saved as a {meant}. The class's set has {count:,} "
-                                      f"drawing{'' if count == 1 else 's'}.")
+    st.session_state["draw_saved"] = ngettext("Saved as a {digit}. The class's set has {count} drawing.",
+                                              "Saved as a {digit}. The class's set has {count} drawings.",
+                                              count).format(digit=meant, count=number(count))
     _new_canvas()  # a clean one for the next digit
     st.rerun()
 
@@ -178,8 +185,9 @@ def _inside(run, steps) -> None:
     except StoreError as err:
         st.error(str(err), icon=":material/warning:")
         return
-    st.subheader("Inside the network")
-    saliency, _ = st.columns([1, 2])
+    st.subheader(_("Inside the network"))
+    saliency, _rest = st.columns([1, 2])
     with saliency:
-        show_figure(charts.saliency_overlay(steps.centred, seen.saliency, seen.digit), key="draw_saliency")
+        show_figure(charts.saliency_overlay(steps.centred, seen.saliency, seen.digit, _("Which pixels decided")),
+                    key="draw_saliency")
     show_inside(run, steps.centred, seen, "draw_inside")

@@ -6,6 +6,7 @@ as it is shown. Kept under "language", not the switch's own key: Streamlit drops
 from __future__ import annotations
 
 import os
+from functools import wraps
 
 import streamlit as st
 
@@ -33,3 +34,16 @@ def language_switch() -> None:
 
 def _keep_language() -> None:
     st.session_state[_KEY] = st.session_state[_SWITCH]
+
+
+def fragment(function=None, *, run_every=None):
+    """st.fragment, speaking the session's language in each of its runs: a fragment's rerun (a stroke on Draw, Train's
+    poll) runs only its own function — not app.py, whose speak() the fragment would otherwise miss, and it would
+    answer in English."""
+    def decorate(inner):
+        @wraps(inner)
+        def in_language(*args, **kwargs):
+            speak()
+            return inner(*args, **kwargs)
+        return st.fragment(in_language, run_every=run_every)
+    return decorate(function) if function is not None else decorate

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
+from mnistlab.i18n import _, percent
+
 BEST, OTHERS = "#2ca02c", "#9ecae1"  # the digit read in green, as it was in the Plotly chart these replace
 BAR_HEIGHT = 180  # px, a probability of 1
 
@@ -57,12 +59,12 @@ def probability_bars(probabilities, projector: bool = False) -> str:
     values = [float(p) for p in probabilities]
     best = max(range(len(values)), key=values.__getitem__)
     bars = "".join(
-        f'<div class="mnl-bar"><small>{value:.0%}</small>'
+        f'<div class="mnl-bar"><small>{percent(value, 0)}</small>'
         f'<div style="height:{max(1, round(value * BAR_HEIGHT))}px;background:{BEST if digit == best else OTHERS}">'
         f'</div><b>{digit}</b></div>'
         for digit, value in enumerate(values))
-    return (f'{_style(projector)}<div class="mnl-read"><h4>How sure is the model?</h4>'
-            f'<div class="mnl-bars" role="img" aria-label="probability of each digit">{bars}</div></div>')
+    return (f'{_style(projector)}<div class="mnl-read"><h4>{escape(_("How sure is the model?"))}</h4>'
+            f'<div class="mnl-bars" role="img" aria-label="{escape(_("probability of each digit"))}">{bars}</div></div>')
 
 
 def steps_and_answers(step_uris: list[str], captions: list[str], answers: list[Answer],
@@ -72,10 +74,13 @@ def steps_and_answers(step_uris: list[str], captions: list[str], answers: list[A
     steps = "".join(f'<figure><img src="{uri}" alt="{escape(caption)}"><figcaption>{escape(caption)}</figcaption>'
                     f'</figure>' for uri, caption in zip(step_uris, captions, strict=True))
     rows = "".join(_answer_row(answer) for answer in answers)
-    header = ('<tr><th>model</th><th class="num">prediction</th><th>confidence</th><th class="num">test accuracy</th>'
-              '<th>note</th></tr>')
-    return (f'{_style(projector)}<div class="mnl-read"><h3>What the model sees</h3><div class="mnl-steps">{steps}</div>'
-            f'<h3>Every model\'s answer</h3><div style="overflow-x:auto"><table class="mnl-answers"><thead>{header}'
+    header = (f'<tr><th>{escape(_("model"))}</th><th class="num">{escape(_("prediction"))}</th>'
+              f'<th>{escape(_("confidence"))}</th><th class="num">{escape(_("test accuracy"))}</th>'
+              f'<th>{escape(_("note"))}</th></tr>')
+    sees, answers_title = escape(_("What the model sees")), escape(_("Every model's answer"))
+    return (f'{_style(projector)}<div class="mnl-read"><h3>{sees}</h3>'
+            f'<div class="mnl-steps">{steps}</div><h3>{answers_title}</h3>'
+            f'<div style="overflow-x:auto"><table class="mnl-answers"><thead>{header}'
             f'</thead><tbody>{rows}</tbody></table></div></div>')  # a narrow screen scrolls the table, not the page
 
 
@@ -85,16 +90,20 @@ def _answer_row(answer: Answer) -> str:
     else:
         digit = str(answer.digit)
         confidence = (f'<div class="mnl-conf"><span style="width:{answer.confidence * 5:.2f}em"></span>'
-                      f'{answer.confidence:.0%}</div>')
+                      f'{percent(answer.confidence, 0)}</div>')
     return (f'<tr><td>{escape(answer.model)}<br><span class="mnl-id">{escape(answer.run_id)}</span></td>'
-            f'<td class="num">{digit}</td><td>{confidence}</td><td class="num">{answer.accuracy:.2%}</td>'
+            f'<td class="num">{digit}</td><td>{confidence}</td><td class="num">{percent(answer.accuracy, 2)}</td>'
             f'<td>{escape(answer.note)}</td></tr>')
 
 
-def digit_alt(meant: int, read: int | None = None, confidence: float | None = None, what: str = "a test image") -> str:
+def digit_alt(meant: int, read: int | None = None, confidence: float | None = None, what: str | None = None) -> str:
     """What a digit's picture shows, for a screen reader (its alternative text): "a test image of a 7 read as a 2,
-    61% sure"; the caption under it is for the eye and says less."""
-    text = f"{what} of a {meant}"
-    if read is not None:
-        text += " read right" if read == meant else f" read as a {read}"
-    return text + (f", {confidence:.0%} sure" if confidence is not None else "")
+    61% sure"; the caption under it is for the eye and says less. `what` is already in the session's language."""
+    what = _("a test image") if what is None else what
+    if read is None:
+        text = _("{what} of a {digit}").format(what=what, digit=meant)
+    elif read == meant:
+        text = _("{what} of a {digit} read right").format(what=what, digit=meant)
+    else:
+        text = _("{what} of a {digit} read as a {read}").format(what=what, digit=meant, read=read)
+    return text if confidence is None else _("{text}, {sure} sure").format(text=text, sure=percent(confidence, 0))

@@ -13,6 +13,7 @@ from common import store
 from mnistlab.classroom import ClassActions, ClassSettings, TokenCheck, classroom_mode, teacher_link, teacher_token
 from mnistlab.drawings import Drawings
 from mnistlab.files import StoreError
+from mnistlab.i18n import N_, _
 from mnistlab.roles import Person, Refused, Role, fit_to_budget
 
 TEACHER_PARAM = "teacher"
@@ -48,17 +49,20 @@ def accept_teacher_link() -> None:
         return
     if accepted:
         st.session_state[_ROLE_KEY] = Role.TEACHER
-        st.session_state["role_notice"] = ("success", "You are the teacher in this browser: the Class page is yours.")
+        st.session_state["role_notice"] = ("success", N_("You are the teacher in this browser: the Class page is "
+                                                         "yours."))
     else:
-        st.session_state["role_notice"] = ("error", "That teacher link is not this class's: you are a student here.")
+        st.session_state["role_notice"] = ("error", N_("That teacher link is not this class's: you are a student "
+                                                       "here."))
 
 
 def show_role_notice() -> None:
+    """The notice accept_teacher_link left (kept in English: it is translated here, as it is shown)."""
     kind, text = st.session_state.pop("role_notice", (None, None))
     if kind == "error":
-        st.error(text, icon=":material/lock:")
+        st.error(_(text), icon=":material/lock:")
     elif kind == "success":
-        st.success(text, icon=":material/school:")
+        st.success(_(text), icon=":material/school:")
 
 
 def token_check() -> TokenCheck:

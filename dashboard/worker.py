@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from live import LiveRun, LiveSnapshot
 from mnistlab.classroom import ClassSettings
+from mnistlab.i18n import N_
 from mnistlab.executor import SCHEDULER_ENV  # the name only: Dask itself is imported when a cluster is used
 from mnistlab.recorder import RunRecorder
 from mnistlab.roles import SOLO, Person, Role, check_queue, check_run_change, check_teacher, owner_of
@@ -80,7 +81,7 @@ class TrainingWorker:
         the teacher), store the run as queued, and put it in line. Returns the run id; raises roles.Refused."""
         validate(experiment)
         if reproduction:
-            check_teacher(person, "queue the report's reproductions")
+            check_teacher(person, N_("In a class, only the teacher can queue the report's reproductions."))
         with self._submitting:
             with self._lock:
                 theirs = sum(1 for other in self._queued_by.values() if person.shares_a_budget_with(other))
@@ -109,7 +110,7 @@ class TrainingWorker:
 
     def remove_students_waiting(self, person: Person) -> int:
         """The teacher's one action to give the machine back: every student's waiting run out of line."""
-        check_teacher(person, "remove the students' waiting runs")
+        check_teacher(person, N_("In a class, only the teacher can remove the students' waiting runs."))
         with self._lock:
             students = [item for item in self._pending if item.person.role is Role.STUDENT]
             self._take_out_of_line(students)

@@ -20,6 +20,7 @@ from pathlib import Path
 from .drawings import Drawings
 from .files import StoreError, atomic_write_text
 from .home import default_home
+from .i18n import N_, _
 from .roles import LOOPBACK_ADDRESSES, Budget, Person, Refused, check_drawing_change, check_run_change, check_teacher, owner_of
 from .store import RunStore
 
@@ -87,8 +88,8 @@ class TokenCheck:
             while wrong and now - wrong[0] > 60:
                 wrong.popleft()
             if len(wrong) >= self._per_minute:
-                raise Refused(f"Too many wrong teacher links from this address: wait a minute and try again "
-                              f"(at most {self._per_minute} a minute).")
+                raise Refused(_("Too many wrong teacher links from this address: wait a minute and try again (at "
+                                "most {count} a minute).").format(count=self._per_minute))
             if hmac.compare_digest(offered.encode("utf-8", "replace"), self._token):
                 return True
             wrong.append(now)
@@ -110,7 +111,7 @@ class ClassSettings:
             return self._budget
 
     def set_budget(self, person: Person, budget: Budget) -> None:
-        check_teacher(person, "change the students' training budget")
+        check_teacher(person, N_("In a class, only the teacher can change the students' training budget."))
         budget.checked()
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -145,7 +146,7 @@ class ClassActions:
 
     def delete_unreadable(self, person: Person, run_id: str) -> None:
         """A folder that cannot be read says nothing of who made it: the teacher's to remove."""
-        check_teacher(person, "delete a run folder that cannot be read")
+        check_teacher(person, N_("In a class, only the teacher can delete a run folder that cannot be read."))
         self.store.delete(run_id)
 
     def delete_drawing(self, person: Person, drawing_id: str) -> None:
@@ -156,11 +157,11 @@ class ClassActions:
         self.drawings.delete(drawing_id)
 
     def delete_all_drawings(self, person: Person) -> int:
-        check_teacher(person, "delete the class's drawings all at once")
+        check_teacher(person, N_("In a class, only the teacher can delete the class's drawings all at once."))
         return self.drawings.delete_all()
 
     def import_drawings(self, person: Person, path: str | os.PathLike) -> int:
-        check_teacher(person, "import drawings into the class's set")
+        check_teacher(person, N_("In a class, only the teacher can import drawings into the class's set."))
         return self.drawings.import_npz(path)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .home import default_home
+from .i18n import _, ngettext, number, percent
 from .metrics import confusion_matrix
 from .npzfile import NpzError, read_npz
 from .preprocess import canvas_to_mnist
@@ -64,9 +65,10 @@ class Drawings:
                                f"got {canvas.dtype} {canvas.shape}.")
         digit = canvas_to_mnist(canvas)
         if digit is None:
-            raise DrawingError("There is no digit on this drawing to keep.")
+            raise DrawingError(_("There is no digit on this drawing to keep."))
         if len(self._files()) >= MAX_DRAWINGS:
-            raise DrawingError(f"The class's set already holds {MAX_DRAWINGS:,} drawings; delete some first.")
+            raise DrawingError(_("The class's set already holds {count} drawings; delete some first.").format(
+                count=number(MAX_DRAWINGS)))
         remove_stale_temporaries(self.folder)  # what a save killed before its rename left
         return self._write(_png(canvas), np.round(255 * digit).astype(np.uint8), int(label), session)
 
@@ -90,14 +92,14 @@ class Drawings:
 
     def saved_in(self, session: str) -> set[str]:
         """The ids of the drawings one browser session saved (read with the set, once per set)."""
-        _, _, ids, sessions = _read_set_of(tuple(self._files()))
+        _images, _labels, ids, sessions = _read_set_of(tuple(self._files()))
         return {drawing_id for drawing_id, saved_by in zip(ids, sessions) if saved_by == session}
 
     def canvas(self, drawing_id: str) -> bytes:
         """The PNG of the canvas as it was drawn."""
         path = self._path(drawing_id)
         try:
-            arrays, _ = read_npz(path, lambda headers: [*_drawing_members(headers), "canvas_png"])
+            arrays, _size = read_npz(path, lambda headers: [*_drawing_members(headers), "canvas_png"])
         except (OSError, NpzError) as err:
             raise DrawingError(f"Drawing {drawing_id} cannot be read: it {err}.") from None
         return arrays["canvas_png"].tobytes()
@@ -122,7 +124,7 @@ class Drawings:
 
     def npz_bytes(self) -> bytes:
         """The set as the bytes of an .npz in Keras's test layout (x_test, y_test)."""
-        x, y, _ = self.dataset()
+        x, y, _ids = self.dataset()
         buffer = io.BytesIO()
         np.savez_compressed(buffer, x_test=x, y_test=y)
         return buffer.getvalue()
@@ -133,7 +135,8 @@ class Drawings:
         x, y = _read_set(Path(path))
         remove_stale_temporaries(self.folder)
         if len(self._files()) + len(y) > MAX_DRAWINGS:
-            raise DrawingError(f"Importing {len(y):,} drawings would take the set past {MAX_DRAWINGS:,}.")
+            raise DrawingError(_("Importing {count} drawings would take the set past {most}.").format(
+                count=number(len(y)), most=number(MAX_DRAWINGS)))
         written = []
         try:
             for image, label in zip(x, y):
@@ -197,7 +200,7 @@ def _read(path: Path) -> Drawing | None:
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             return None
-        arrays, _ = read_npz(path, _drawing_members)
+        arrays, _size = read_npz(path, _drawing_members)
     except (OSError, NpzError):
         return None
     label = int(arrays["label"])
@@ -219,14 +222,14 @@ def _drawing_members(headers: dict) -> list[str]:
 
 
 def _read_set(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    where = f"The drawings file {path}"
+    where = _("The drawings file {path}").format(path=path)
     try:
-        arrays, _ = read_npz(path, lambda headers: _set_members(headers, where))
+        arrays, _size = read_npz(path, lambda headers: _set_members(headers, where))
     except NpzError as err:
-        raise DrawingError(f"{where} is not a readable .npz: it {err}.") from None
+        raise DrawingError(_("{file} is not a readable .npz: it {problem}.").format(file=where, problem=err)) from None
     x, y = arrays.values()
     if y.size and y.max() > 9:
-        raise DrawingError(f"{where}: its labels include {int(y.max())}, outside 0–9.")
+        raise DrawingError(_("{file}: its labels include {label}, outside 0–9.").format(file=where, label=int(y.max())))
     return x, y
 
 
@@ -235,17 +238,22 @@ def _set_members(headers: dict, where: str) -> tuple[str, str]:
     headers; any member beyond Keras's four refuses the file."""
     x_key, y_key = ("x_test", "y_test") if "x_test" in headers else ("x_train", "y_train")
     if x_key not in headers or y_key not in headers:
-        raise DrawingError(f"{where} needs x_test and y_test (Keras's layout); it holds {', '.join(headers) or 'nothing'}.")
+        raise DrawingError(_("{file} needs x_test and y_test (Keras's layout); it holds {found}.").format(
+            file=where, found=", ".join(headers) or _("nothing")))
     unexpected = sorted(set(headers) - {"x_test", "y_test", "x_train", "y_train"})
     if unexpected:
-        raise DrawingError(f"{where} also holds {', '.join(unexpected)}; only Keras's layout (x_test, y_test) is read.")
+        raise DrawingError(_("{file} also holds {found}; only Keras's layout (x_test, y_test) is read.").format(
+            file=where, found=", ".join(unexpected)))
     (x_shape, x_dtype), (y_shape, y_dtype) = headers[x_key], headers[y_key]
     if x_dtype != np.uint8 or y_dtype != np.uint8:
-        raise DrawingError(f"{where}: {x_key} and {y_key} must be uint8, not {x_dtype} and {y_dtype}.")
+        raise DrawingError(_("{file}: {x} and {y} must be uint8, not {x_type} and {y_type}.").format(
+            file=where, x=x_key, y=y_key, x_type=x_dtype, y_type=y_dtype))
     if len(x_shape) != 3 or x_shape[1:] != (28, 28) or y_shape != (x_shape[0],):
-        raise DrawingError(f"{where}: {x_key} must be N×28×28 and {y_key} N labels; got {x_shape} and {y_shape}.")
+        raise DrawingError(_("{file}: {x} must be N×28×28 and {y} N labels; got {x_shape} and {y_shape}.").format(
+            file=where, x=x_key, y=y_key, x_shape=x_shape, y_shape=y_shape))
     if x_shape[0] > MAX_DRAWINGS:
-        raise DrawingError(f"{where} holds {x_shape[0]:,} images, more than the {MAX_DRAWINGS:,} a set may hold.")
+        raise DrawingError(_("{file} holds {count} images, more than the {most} a set may hold.").format(
+            file=where, count=number(x_shape[0]), most=number(MAX_DRAWINGS)))
     return x_key, y_key
 
 
@@ -267,4 +275,6 @@ def class_score(labels: np.ndarray, predicted: np.ndarray) -> ClassScore:
 
 def gap_sentence(name: str, mnist_accuracy: float, class_accuracy: float, count: int) -> str:
     """E.g. "CNN 5: 99.2% on MNIST, 91.0% on your class's 240 drawings"."""
-    return f"{name}: {mnist_accuracy:.1%} on MNIST, {class_accuracy:.1%} on your class's {count:,} drawings"
+    return ngettext("{name}: {mnist} on MNIST, {class_} on your class's {count} drawing",
+                    "{name}: {mnist} on MNIST, {class_} on your class's {count} drawings", count).format(
+        name=name, mnist=percent(mnist_accuracy), class_=percent(class_accuracy), count=number(count))

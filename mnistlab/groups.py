@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from .i18n import _
 from .significance import Spread
 from .spec import Experiment
 from .store import Run
@@ -36,17 +37,18 @@ def parse_seeds(text: str) -> tuple[int, ...]:
 def repeat_seeds(count: int, first: int = 1, what: str = "--repeats") -> tuple[int, ...]:
     """`count` consecutive seeds from `first`: --repeats 3 is seeds 1, 2, 3."""
     if count < 1:
-        raise ValueError(f"{what} {count}: give at least 1.")
+        raise ValueError(_("{what} {count}: give at least 1.").format(what=what, count=count))
     if count > MAX_REPEATS:  # before the seeds are listed: a count can be 2**63
-        raise ValueError(f"{count} seeds is more than {MAX_REPEATS} repeats in one go.")
+        raise ValueError(_("{count} seeds is more than {most} repeats in one go.").format(count=count, most=MAX_REPEATS))
     return _at_most(tuple(range(first, first + count)))
 
 
 def _at_most(seeds: tuple[int, ...]) -> tuple[int, ...]:
     if len(seeds) > MAX_REPEATS:
-        raise ValueError(f"{len(seeds)} seeds is more than {MAX_REPEATS} repeats in one go.")
+        raise ValueError(_("{count} seeds is more than {most} repeats in one go.").format(count=len(seeds),
+                                                                                         most=MAX_REPEATS))
     if seeds[-1] >= 2**31:
-        raise ValueError("Seeds are whole numbers from 0 to 2147483647.")
+        raise ValueError(_("Seeds are whole numbers from 0 to 2147483647."))
     return seeds
 
 

@@ -97,6 +97,26 @@ def number(value: int) -> str:
     return format_decimal(value, locale=_babel_locale())
 
 
+def when(moment: str, timezone: str | None = None) -> str:
+    """An ISO timestamp (run.json's "created") as the language writes a date and time ("Dec 6, 2026, 8:29:42 PM",
+    "6 de dez. de 2026 17:29:42"), in `timezone` (the browser's, "America/Sao_Paulo") when it is a known zone. What is
+    not a timestamp is returned as it is."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from babel.dates import format_datetime
+
+    try:
+        moment_ = datetime.fromisoformat(str(moment))
+    except ValueError:
+        return str(moment)
+    try:
+        zone = ZoneInfo(timezone) if timezone else moment_.tzinfo
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = moment_.tzinfo
+    return format_datetime(moment_, format="medium", tzinfo=zone, locale=_babel_locale())
+
+
 def _pattern(digits: int) -> str:
     """Babel's number pattern with exactly `digits` decimals (without one, Babel rounds to three)."""
     return "#,##0" + ("." + "0" * digits if digits else "")

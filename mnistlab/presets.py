@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .i18n import N_, _, decimal, number, percent
 from .spec import (Conv2D, Dense, Dropout, Experiment, Flatten, MaxPooling2D, RandomRotation, RandomTranslation,
                    RandomZoom, TrainConfig)
 
@@ -19,7 +20,7 @@ class ReportResult:
     accuracy: float
     precision: float
     recall: float
-    finding: str
+    finding: str  # in English, marked for the catalog: show it as _(finding), the report's own sentence in Portuguese
     per_class_accuracy: tuple[float, ...] | None = None
 
 
@@ -48,52 +49,52 @@ def _preset(name, layers, optimizer, lr, params, acc, prec, rec, finding, per_cl
 PRESETS: tuple[Preset, ...] = (
     _preset("MLP 1", (Flatten(), Dense(50), OUT), "SGD", 0.01, 39_760,
             0.9206, 0.939435, 0.9043,
-            "A single hidden layer of 50 linear units already classifies most digits correctly.",
+            N_("A single hidden layer of 50 linear units already classifies most digits correctly."),
             per_class=(0.978571, 0.977093, 0.894380, 0.909901, 0.935845,
                        0.867713, 0.943633, 0.915370, 0.883984, 0.888999)),
     _preset("MLP 2", (Flatten(), Dense(400), OUT), "SGD", 0.01, 318_010,
             0.9208, 0.940401, 0.9057,
-            "Eight times more hidden units barely help (about 0.001 more precision and accuracy)."),
+            N_("Eight times more hidden units barely help (about 0.001 more precision and accuracy).")),
     _preset("MLP 3", (Flatten(), Dense(300), Dense(100), OUT), "SGD", 0.01, 266_610,
             0.9223, 0.939184, 0.9096,
-            "A second linear hidden layer gains only 0.001 accuracy and makes training slower."),
+            N_("A second linear hidden layer gains only 0.001 accuracy and makes training slower.")),
     _preset("MLP 4", (Flatten(), Dense(400, "sigmoid"), OUT), "SGD", 0.01, 318_010,
             0.9074, 0.939803, 0.8774,
-            "A sigmoid activation makes the network clearly worse than the linear one."),
+            N_("A sigmoid activation makes the network clearly worse than the linear one.")),
     _preset("MLP 5", (Flatten(), Dense(400, "relu"), OUT), "SGD", 0.01, 318_010,
             0.9478, 0.962239, 0.9352,
-            "ReLU lifts accuracy considerably over the linear and sigmoid activations."),
+            N_("ReLU lifts accuracy considerably over the linear and sigmoid activations.")),
     _preset("MLP 6", (Flatten(), Dense(400, "relu"), Dense(300, "relu"), OUT), "SGD", 0.01, 437_310,
             0.9609, 0.969051, 0.9550,
-            "Two ReLU hidden layers train slower but gain accuracy considerably."),
+            N_("Two ReLU hidden layers train slower but gain accuracy considerably.")),
     _preset("MLP 7", (Flatten(), Dense(400, "relu"), Dense(300, "relu"), OUT), "SGD", 0.2, 437_310,
             0.9822, 0.982785, 0.9819,
-            "Raising SGD's learning rate from 0.01 to 0.2 converges faster within the 30 epochs."),
+            N_("Raising SGD's learning rate from 0.01 to 0.2 converges faster within the 30 epochs.")),
     _preset("MLP 8", MLP_DROPOUT, "SGD", 0.2, 437_310,
             0.9851, 0.987164, 0.9844,
-            "Dropout of 0.2 before each hidden layer regularises and adds about 0.003 accuracy."),
+            N_("Dropout of 0.2 before each hidden layer regularises and adds about 0.003 accuracy.")),
     _preset("MLP 9", MLP_DROPOUT, "Adam", 0.2, 437_310,
             0.101, 0.0, 0.0,
-            "Adam at learning rate 0.2 fails completely: the network never learns (accuracy 0.101)."),
+            N_("Adam at learning rate 0.2 fails completely: the network never learns (accuracy 0.101).")),
     _preset("MLP 10", MLP_DROPOUT, "Adam", 0.001, 437_310,
             0.9843, 0.985276, 0.9837,
-            "Adam at its default learning rate matches SGD at 0.2: no significant gain."),
+            N_("Adam at its default learning rate matches SGD at 0.2: no significant gain.")),
     _preset("CNN 1", (Conv2D(32, 3, 1, "relu"), MaxPooling2D(2), Flatten(), OUT), "Adam", 0.001, 54_410,
             0.9816, 0.983743, 0.9803,
-            "One convolution and one pooling layer give good accuracy after only 10 epochs.",
+            N_("One convolution and one pooling layer give good accuracy after only 10 epochs."),
             epochs=10),
     _preset("CNN 2", (Conv2D(64, 3, 1, "relu"), MaxPooling2D(2), Flatten(), OUT), "Adam", 0.001, 108_810,
             0.9821, 0.982878, 0.9816,
-            "Twice the filters (64) improve accuracy slightly."),
+            N_("Twice the filters (64) improve accuracy slightly.")),
     _preset("CNN 3", (Conv2D(32, 3, 2, "relu"), MaxPooling2D(2), Flatten(), OUT), "Adam", 0.001, 11_850,
             0.9801, 0.981249, 0.9786,
-            "A stride of 2 shrinks the network to 11,850 parameters at almost the same accuracy."),
+            N_("A stride of 2 shrinks the network to 11,850 parameters at almost the same accuracy.")),
     _preset("CNN 4", CNN_TWO_CONV + (OUT,), "Adam", 0.001, 34_826,
             0.9907, 0.990897, 0.9906,
-            "A second convolution block improves accuracy considerably, to 0.9907."),
+            N_("A second convolution block improves accuracy considerably, to 0.9907.")),
     _preset("CNN 5", CNN_TWO_CONV + (Dropout(0.2), OUT), "Adam", 0.001, 34_826,
             0.9924, 0.992499, 0.9924,
-            "Dropout before the output layer gives the report's best accuracy, 0.9924.",
+            N_("Dropout before the output layer gives the report's best accuracy, 0.9924."),
             per_class=(0.994898, 1.0, 0.988372, 0.994059, 0.994908,
                        0.988789, 0.989562, 0.994163, 0.993840, 0.984143)),
 )
@@ -139,8 +140,10 @@ def matching_preset(experiment: Experiment) -> Preset | None:
 
 
 def epochs_text(epochs: float) -> str:
-    """Epochs trained, for a sentence: "30", "1.33", "0.004" (a run stopped in its first epoch)."""
-    return f"{epochs:.2f}".rstrip("0").rstrip(".") if epochs >= 0.01 or epochs == 0 else f"{epochs:.1g}"
+    """Epochs trained, for a sentence: "30", "1.33", "0.004" (a run stopped in its first epoch); with the language's
+    decimal mark ("1,33")."""
+    text = f"{epochs:.2f}".rstrip("0").rstrip(".") if epochs >= 0.01 or epochs == 0 else f"{epochs:.1g}"
+    return text.replace(".", decimal(0.5, 1)[1])
 
 
 def differences_from_report(preset: Preset, experiment: Experiment, epochs_run: float) -> list[str]:
@@ -149,17 +152,22 @@ def differences_from_report(preset: Preset, experiment: Experiment, epochs_run: 
     ours, theirs = experiment.config, preset.experiment.config
     found = []
     if epochs_run < ours.epochs:
-        found.append(f"stopped after {epochs_text(epochs_run)} of its {ours.epochs} epochs")
+        found.append(_("stopped after {run} of its {planned} epochs").format(run=epochs_text(epochs_run),
+                                                                             planned=ours.epochs))
     if ours.epochs != theirs.epochs:
-        found.append(f"planned {ours.epochs} epochs where the report trained {theirs.epochs}")
+        found.append(_("planned {ours} epochs where the report trained {theirs}").format(ours=ours.epochs,
+                                                                                        theirs=theirs.epochs))
     if (ours.train_limit or 60_000) != (theirs.train_limit or 60_000):
-        found.append(f"trained on {ours.train_limit or 60_000:,} of the 60,000 training images")
+        found.append(_("trained on {images} of the {all} training images").format(
+            images=number(ours.train_limit or 60_000), all=number(60_000)))
     if ours.batch_size != theirs.batch_size:
-        found.append(f"used batches of {ours.batch_size} (the report: {theirs.batch_size})")
+        found.append(_("used batches of {ours} (the report: {theirs})").format(ours=ours.batch_size,
+                                                                              theirs=theirs.batch_size))
     if ours.validation_split != theirs.validation_split:
-        found.append(f"held out {ours.validation_split:.0%} for validation (the report: {theirs.validation_split:.0%})")
+        found.append(_("held out {ours} for validation (the report: {theirs})").format(
+            ours=percent(ours.validation_split, 0), theirs=percent(theirs.validation_split, 0)))
     if ours.early_stopping_patience != theirs.early_stopping_patience:
-        found.append("used early stopping" if ours.early_stopping_patience else "ran without early stopping")
+        found.append(_("used early stopping") if ours.early_stopping_patience else _("ran without early stopping"))
     return found
 
 

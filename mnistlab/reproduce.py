@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .groups import Group, group_key, groups
+from .i18n import N_, _
 from .presets import FINDING_COMPARES, PRESETS, Preset, get_preset
 from .spec import Experiment
+from .status import status_name
 from .store import Run, StoreError
 
 
@@ -20,12 +22,12 @@ class Comparison:
         """What the Report says of the row: the reproduction's status, or else what became of the latest try at it
         (queued, stopped, failed …: a stopped run is no reproduction, but it is not "not run yet" either)."""
         if training:
-            return "training"
+            return _("training")
         if self.run:
-            return str(self.run.status)
+            return status_name(self.run.status)
         if self.attempt:
-            return str(self.attempt.status)
-        return "not run yet"
+            return status_name(self.attempt.status)
+        return _("not run yet")
 
     @property
     def ours(self) -> dict | None:
@@ -133,7 +135,7 @@ def spread_markdown(rows: list[tuple[Preset, dict]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-CLAIMS = {"better": "better than", "worse": "worse than", "same": "no better than"}
+CLAIMS = {"better": N_("better than"), "worse": N_("worse than"), "same": N_("no better than")}  # shown as _(claim)
 
 
 def finding_verdicts(presets: list[Preset], index: RunIndex, labels, epochs: int | None = None,

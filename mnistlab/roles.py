@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from .i18n import N_, _, ngettext, number
 from .spec import Experiment
 
 
@@ -72,13 +73,18 @@ class Budget:
     train_images: int = 10_000
 
     LIMITS = {"runs_at_once": (1, 20), "epochs": (1, 50), "train_images": (1_000, 60_000)}
+    BUDGET_LIMITS = {  # what a setting out of its range is told, as _(message)
+        "runs_at_once": N_("A student's runs at once must be a whole number from {low} to {high}."),
+        "epochs": N_("A student's epochs must be a whole number from {low} to {high}."),
+        "train_images": N_("A student's train images must be a whole number from {low} to {high}."),
+    }
 
     def checked(self) -> "Budget":
         """This budget, or a Refused naming the first setting out of its range."""
         for name, (low, high) in self.LIMITS.items():
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                raise Refused(f"A student's {name.replace('_', ' ')} must be a whole number from {low:,} to {high:,}.")
+                raise Refused(_(self.BUDGET_LIMITS[name]).format(low=number(low), high=number(high)))
         return self
 
     def as_dict(self) -> dict:
@@ -109,22 +115,31 @@ def may_change_run(person: Person, owner: dict | None) -> bool:
     return person.runs_the_class or (owner is not None and owner.get("tag") == person.tag)
 
 
+RUN_CHANGE_REFUSALS = {
+    "stop": N_("In a class, a student can stop only the runs they queued themselves; this one is someone else's."),
+    "remove": N_("In a class, a student can remove only the runs they queued themselves; this one is someone else's."),
+    "rename": N_("In a class, a student can rename only the runs they queued themselves; this one is someone else's."),
+    "delete": N_("In a class, a student can delete only the runs they queued themselves; this one is someone else's."),
+}
+
+
 def check_run_change(person: Person, owner: dict | None, action: str) -> None:
     """May `person` `action` ("stop", "remove", "rename", "delete") a run queued by `owner`?"""
     if not may_change_run(person, owner):
-        raise Refused(f"In a class, a student can {action} only the runs they queued themselves; "
-                      f"this one is someone else's.")
+        raise Refused(_(RUN_CHANGE_REFUSALS[action]))
 
 
-def check_teacher(person: Person, action: str) -> None:
-    """Actions that are the teacher's alone: `action` finishes "In a class, only the teacher can …"."""
+def check_teacher(person: Person, refusal: str) -> None:
+    """Actions that are the teacher's alone; `refusal` is the sentence a student gets, marked with N_ ("In a class,
+    only the teacher can …") and translated here, when it is said."""
     if not person.runs_the_class:
-        raise Refused(f"In a class, only the teacher can {action}.")
+        raise Refused(_(refusal))
 
 
 def check_drawing_change(person: Person, drawing_session: str) -> None:
     if not person.runs_the_class and drawing_session != person.tag:
-        raise Refused("In a class, a student can delete only the drawings they saved themselves, to undo a wrong label.")
+        raise Refused(_("In a class, a student can delete only the drawings they saved themselves, to undo a wrong "
+                        "label."))
 
 
 def check_queue(person: Person, experiment: Experiment, budget: Budget, waiting_or_training: int) -> None:
@@ -132,19 +147,22 @@ def check_queue(person: Person, experiment: Experiment, budget: Budget, waiting_
     if person.runs_the_class:
         return
     if not budget.training:
-        raise Refused("The teacher has turned student training off for now; you can still draw, compare and look "
-                      "inside every model.")
+        raise Refused(_("The teacher has turned student training off for now; you can still draw, compare and look "
+                        "inside every model."))
     if waiting_or_training >= budget.runs_at_once:
-        raise Refused(f"In this class a student may have {budget.runs_at_once} run"
-                      f"{'' if budget.runs_at_once == 1 else 's'} waiting or training at once; wait until one of "
-                      f"yours has finished (or remove one on Train).")
+        raise Refused(ngettext("In this class a student may have {count} run waiting or training at once; wait until "
+                               "one of yours has finished (or remove one on Train).",
+                               "In this class a student may have {count} runs waiting or training at once; wait until "
+                               "one of yours has finished (or remove one on Train).",
+                               budget.runs_at_once).format(count=budget.runs_at_once))
     config = experiment.config
     if config.epochs > budget.epochs:
-        raise Refused(f"In this class a student's run trains at most {budget.epochs} epochs; this one asks for "
-                      f"{config.epochs}.")
+        raise Refused(_("In this class a student's run trains at most {most} epochs; this one asks for {asked}.").format(
+            most=budget.epochs, asked=config.epochs))
     if (config.train_limit or 60_000) > budget.train_images:
-        raise Refused(f"In this class a student's run trains on at most {budget.train_images:,} images; this one "
-                      f"asks for {config.train_limit or 60_000:,} (tick “Train on a slice”).")
+        raise Refused(_("In this class a student's run trains on at most {most} images; this one asks for {asked} "
+                        "(tick “Train on a slice”).").format(most=number(budget.train_images),
+                                                             asked=number(config.train_limit or 60_000)))
 
 
 def fit_to_budget(experiment: Experiment, budget: Budget) -> Experiment:

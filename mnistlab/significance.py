@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .i18n import _, decimal, ngettext, number, percent
+
 ALPHA = 0.05  # the level at which a sentence calls a difference real
 
 
@@ -51,19 +53,22 @@ def mcnemar_sentence(name_a: str, name_b: str, test: McNemar, alpha: float = ALP
     """The plain answer first, the test after it, e.g. "MLP 1 is better: on the 271 test images where they disagree,
     MLP 1 is right 193 times and MLP 2 78 times — too lopsided to be luck (McNemar's exact test, p < 0.001)."."""
     if test.disagreements == 0:
-        return f"{name_a} and {name_b} agree on every test image: there is no difference to test."
-    counts = (f"on the {test.disagreements:,} test images where they disagree, {name_a} is right "
-              f"{_times(test.only_a)} and {name_b} {_times(test.only_b)}")
-    statistic = f"(McNemar's exact test, {_p(test.p_value)})"
+        return _("{a} and {b} agree on every test image: there is no difference to test.").format(a=name_a, b=name_b)
+    counts = ngettext("on the {n} test image where they disagree, {a} is right {times_a} and {b} {times_b}",
+                      "on the {n} test images where they disagree, {a} is right {times_a} and {b} {times_b}",
+                      test.disagreements).format(n=number(test.disagreements), a=name_a, b=name_b,
+                                                 times_a=_times(test.only_a), times_b=_times(test.only_b))
+    statistic = _("(McNemar's exact test, {p})").format(p=_p(test.p_value))
     if test.p_value < alpha:
         better = name_a if test.only_a > test.only_b else name_b
-        return f"{better} is better: {counts} — too lopsided to be luck {statistic}."
-    return (f"No real difference at this test-set size: {counts} — a split that luck alone makes often "
-            f"{statistic}.")
+        return _("{better} is better: {counts} — too lopsided to be luck {statistic}.").format(
+            better=better, counts=counts, statistic=statistic)
+    return _("No real difference at this test-set size: {counts} — a split that luck alone makes often "
+             "{statistic}.").format(counts=counts, statistic=statistic)
 
 
 def _times(count: int) -> str:
-    return "once" if count == 1 else f"{count:,} times"
+    return ngettext("once", "{n} times", count).format(n=number(count))
 
 
 @dataclass(frozen=True)
@@ -124,16 +129,18 @@ def welch(a: Spread, b: Spread) -> Welch:
 def welch_sentence(name_a: str, name_b: str, a: Spread, b: Spread, test: Welch, alpha: float = ALPHA) -> str:
     """The plain answer first, the test after it: which is better (or neither), the means over the seeds, how far
     apart in percentage points said with words (higher, lower), not a sign."""
-    points = abs(test.difference) * 100
-    means = (f"{name_a} {a.mean:.2%} ± {a.std:.2%} over {a.n} seeds, {name_b} {b.mean:.2%} ± {b.std:.2%} over "
-             f"{b.n}")
-    statistic = f"(Welch's t, {_p(test.p_value)})"
+    points = decimal(abs(test.difference) * 100, 2)
+    means = _("{a} {mean_a} ± {std_a} over {n_a} seeds, {b} {mean_b} ± {std_b} over {n_b}").format(
+        a=name_a, mean_a=percent(a.mean, 2), std_a=percent(a.std, 2), n_a=a.n,
+        b=name_b, mean_b=percent(b.mean, 2), std_b=percent(b.std, 2), n_b=b.n)
+    statistic = _("(Welch's t, {p})").format(p=_p(test.p_value))
     if test.p_value < alpha:
         better, worse = (name_a, name_b) if test.difference > 0 else (name_b, name_a)
-        return (f"{better} is better: {means} — {better} {points:.2f} points higher than {worse}, more than the "
-                f"seeds' spread explains {statistic}.")
-    return (f"No real difference with this many seeds: {means} — {points:.2f} points apart, within what the seeds' "
-            f"spread explains {statistic}.")
+        return _("{better} is better: {means} — {better} {points} points higher than {worse}, more than the "
+                 "seeds' spread explains {statistic}.").format(better=better, means=means, points=points, worse=worse,
+                                                               statistic=statistic)
+    return _("No real difference with this many seeds: {means} — {points} points apart, within what the seeds' "
+             "spread explains {statistic}.").format(means=means, points=points, statistic=statistic)
 
 
 def t_sf(t: float, df: float) -> float:
@@ -148,7 +155,7 @@ def t_quantile(q: float, df: float) -> float:
     low, high = 0.0, 1.0
     while t_sf(high, df) > 1 - q:
         high *= 2
-    for _ in range(60):
+    for _halving in range(60):
         middle = (low + high) / 2
         low, high = (middle, high) if t_sf(middle, df) > 1 - q else (low, middle)
     return (low + high) / 2
@@ -185,4 +192,4 @@ def _beta_fraction(a: float, b: float, x: float, steps: int = 300, eps: float = 
 
 
 def _p(value: float) -> str:
-    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}" if value < 0.01 else f"p = {value:.2f}"
+    return "p < " + decimal(0.001, 3) if value < 0.001 else "p = " + decimal(value, 3 if value < 0.01 else 2)

@@ -14,7 +14,8 @@ import unicodedata
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from functools import lru_cache
 
-from . import memory
+from . import i18n, memory
+from .i18n import _
 
 INPUT_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
@@ -163,14 +164,15 @@ class Experiment:
 def check_name(name) -> str:
     """A run or spec name, stripped: text of 1 to MAX_NAME characters with no control characters."""
     if not isinstance(name, str) or not name.strip():
-        raise SpecError("A name must be non-empty text.")
+        raise SpecError(_("A name must be non-empty text."))
     name = name.strip()
     if len(name) > MAX_NAME:
-        raise SpecError(f"A name may have at most {MAX_NAME} characters; this one has {len(name):,}.")
+        raise SpecError(_("A name may have at most {most} characters; this one has {count}.").format(
+            most=MAX_NAME, count=i18n.number(len(name))))
     if any(unicodedata.category(char) == "Cc" for char in name):
-        raise SpecError("A name cannot contain control characters (line breaks, tabs, escapes).")
+        raise SpecError(_("A name cannot contain control characters (line breaks, tabs, escapes)."))
     if any(unicodedata.category(char) == "Cs" for char in name):  # bytes that were not UTF-8, as Python keeps them
-        raise SpecError("A name must be text: this one holds bytes that are not UTF-8, which no page could show.")
+        raise SpecError(_("A name must be text: this one holds bytes that are not UTF-8, which no page could show."))
     return name
 
 
@@ -253,8 +255,8 @@ def _check(experiment: Experiment, max_params: int, budget: int):
     rows = tuple(_layer_rows(experiment))
     total = sum(row.params for row in rows)
     if total > max_params:
-        raise SpecError(f"The network has {total:,} parameters, over the limit of {max_params:,} "
-                        f"this machine trains; make the layers smaller.")
+        raise SpecError(_("The network has {count} parameters, over the limit of {most} this machine trains; make the "
+                          "layers smaller.").format(count=i18n.number(total), most=i18n.number(max_params)))
     return rows, _check_memory(rows, experiment.config, budget)
 
 
@@ -265,10 +267,11 @@ def _check_memory(rows: tuple[LayerSummary, ...], config: TrainConfig, budget: i
     cost = memory.estimate(rows, config.batch_size, config.optimizer, budget)
     if cost.training_bytes > budget:
         row = rows[cost.largest_layer - 1]
-        err = SpecError(f"A training step at batch size {config.batch_size} needs about "
-                        f"{cost.training_bytes / 2**30:.1f} GiB of memory, over the budget of {budget / 2**30:.1f} GiB; "
-                        f"the largest part is layer {row.number} ({row.description}) with {cost.largest_floats:,} "
-                        f"values per image: use fewer filters, a stride or pooling earlier, or a smaller batch.")
+        err = SpecError(_("A training step at batch size {batch} needs about {needed} GiB of memory, over the budget "
+                          "of {budget} GiB; the largest part is layer {number} ({layer}) with {values} values per "
+                          "image: use fewer filters, a stride or pooling earlier, or a smaller batch.").format(
+            batch=config.batch_size, needed=i18n.decimal(cost.training_bytes / 2**30, 1), budget=i18n.decimal(budget / 2**30, 1),
+            number=row.number, layer=row.description, values=i18n.number(cost.largest_floats)))
         err.layer = row.number
         raise err
     return cost
@@ -292,9 +295,10 @@ def layer_table(experiment: Experiment) -> tuple[list[LayerSummary], SpecError |
 def _layer_rows(experiment: Experiment):
     layers = experiment.layers
     if not layers:
-        raise SpecError("The network has no layers; it needs at least the output layer Dense(10, softmax).")
+        raise SpecError(_("The network has no layers; it needs at least the output layer Dense(10, softmax)."))
     if len(layers) > MAX_LAYERS:
-        raise SpecError(f"The network has {len(layers):,} layers, over the limit of {MAX_LAYERS}.")
+        raise SpecError(_("The network has {count} layers, over the limit of {most}.").format(
+            count=i18n.number(len(layers)), most=MAX_LAYERS))
     shape = INPUT_SHAPE
     for number, layer in enumerate(layers, start=1):
         is_output = number == len(layers)
@@ -338,7 +342,7 @@ def summarize_layers(experiment: Experiment) -> str:
 
 
 def _propagate(layer: Layer, shape: tuple[int, ...], number: int, is_output: bool):
-    where = f"Layer {number} ({type(layer).__name__})"
+    where = _("Layer {number} ({kind})").format(number=number, kind=type(layer).__name__)
     match layer:
         case Dense():
             return _dense(layer, shape, where, is_output)
@@ -359,13 +363,15 @@ def _propagate(layer: Layer, shape: tuple[int, ...], number: int, is_output: boo
             return (side[0], side[1], shape[2]), 0
         case Dropout():
             if not _is_number(layer.rate) or not 0 <= layer.rate < 1:
-                raise SpecError(f"{where}: rate must be a number in [0, 1), got {layer.rate!r}.")
+                raise SpecError(_("{where}: rate must be a number in [0, 1), got {value!r}.").format(
+                    where=where, value=layer.rate))
             _not_last(where, is_output)
             return shape, 0
         case RandomRotation() | RandomTranslation() | RandomZoom():
             _require_map(shape, where)
             if not _is_number(layer.factor) or not 0 < layer.factor <= MAX_AUGMENTATION:
-                raise SpecError(f"{where}: factor must be a number in (0, {MAX_AUGMENTATION}], got {layer.factor!r}.")
+                raise SpecError(_("{where}: factor must be a number in (0, {most}], got {value!r}.").format(
+                    where=where, most=MAX_AUGMENTATION, value=layer.factor))
             _not_last(where, is_output)
             return shape, 0
         case Flatten():
@@ -379,13 +385,14 @@ def _propagate(layer: Layer, shape: tuple[int, ...], number: int, is_output: boo
 
 def _dense(layer: Dense, shape, where, is_output):
     if len(shape) != 1:
-        raise SpecError(f"{where}: its input is a {'×'.join(map(str, shape))} map; "
-                        f"add a Flatten layer before it (Dense needs a flat vector).")
+        raise SpecError(_("{where}: its input is a {shape} map; add a Flatten layer before it (Dense needs a flat "
+                          "vector).").format(where=where, shape="×".join(map(str, shape))))
     if is_output:
         whole = isinstance(layer.units, int) and not isinstance(layer.units, bool)
         if not whole or layer.units != NUM_CLASSES or layer.activation != OUTPUT_ACTIVATION:
-            raise SpecError(f"{where}: the output layer must be Dense({NUM_CLASSES}, softmax), "
-                            f"got units {layer.units!r} and activation {layer.activation!r}.")
+            raise SpecError(_("{where}: the output layer must be Dense({classes}, softmax), got units {units!r} and "
+                              "activation {activation!r}.").format(where=where, classes=NUM_CLASSES,
+                                                                   units=layer.units, activation=layer.activation))
     else:
         _int_in_range(layer.units, 1, 100_000, where, "units")
         _activation(layer.activation, where, is_output)
@@ -394,28 +401,29 @@ def _dense(layer: Dense, shape, where, is_output):
 
 def _require_map(shape, where):
     if len(shape) != 3:
-        raise SpecError(f"{where}: its input is already flat ({shape[0]} values); "
-                        f"convolution and pooling layers must come before Flatten.")
+        raise SpecError(_("{where}: its input is already flat ({count} values); convolution and pooling layers must "
+                          "come before Flatten.").format(where=where, count=shape[0]))
     if shape[0] < 1 or shape[1] < 1:
-        raise SpecError(f"{where}: the feature map has shrunk to nothing.")
+        raise SpecError(_("{where}: the feature map has shrunk to nothing.").format(where=where))
 
 
 def _not_last(where, is_output):
     if is_output:
-        raise SpecError(f"{where}: the last layer must be the output layer Dense({NUM_CLASSES}, softmax).")
+        raise SpecError(_("{where}: the last layer must be the output layer Dense({classes}, softmax).").format(
+            where=where, classes=NUM_CLASSES))
 
 
 def _activation(name, where, is_output):
-    if is_output:
-        raise SpecError(f"{where}: the last layer must be the output layer Dense({NUM_CLASSES}, softmax).")
+    _not_last(where, is_output)
     if name not in HIDDEN_ACTIVATIONS:
-        raise SpecError(f"{where}: activation must be one of {', '.join(HIDDEN_ACTIVATIONS)}, got {name!r} "
-                        f"(softmax is for the output layer only).")
+        raise SpecError(_("{where}: activation must be one of {allowed}, got {value!r} (softmax is for the output "
+                          "layer only).").format(where=where, allowed=", ".join(HIDDEN_ACTIVATIONS), value=name))
 
 
 def _int_in_range(value, low, high, where, name):
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SpecError(f"{where}: {name} must be a whole number from {low} to {high}, got {value!r}.")
+        raise SpecError(_("{where}: {field} must be a whole number from {low} to {high}, got {value!r}.").format(
+            where=where, field=name, low=low, high=high, value=value))
 
 
 def _is_number(value) -> bool:
@@ -424,17 +432,20 @@ def _is_number(value) -> bool:
 
 def validate_config(config: TrainConfig) -> None:
     """Check the training settings alone (a form shows their error beside them); SpecError on the first problem."""
-    where = "Training config"
+    where = _("Training config")
     if config.optimizer not in OPTIMIZERS:
-        raise SpecError(f"{where}: optimizer must be one of {', '.join(OPTIMIZERS)}, got {config.optimizer!r}.")
+        raise SpecError(_("{where}: optimizer must be one of {allowed}, got {value!r}.").format(
+            where=where, allowed=", ".join(OPTIMIZERS), value=config.optimizer))
     lr = config.learning_rate
     if lr is not None and (not _is_number(lr) or not 0 < lr <= 10):
-        raise SpecError(f"{where}: learning_rate must be a number in (0, 10], got {lr!r}.")
+        raise SpecError(_("{where}: learning_rate must be a number in (0, 10], got {value!r}.").format(
+            where=where, value=lr))
     _int_in_range(config.epochs, 1, 1000, where, "epochs")
     _int_in_range(config.batch_size, 1, 60_000, where, "batch_size")
     vs = config.validation_split
     if not _is_number(vs) or not 0 <= vs < 1:
-        raise SpecError(f"{where}: validation_split must be a number in [0, 1), got {vs!r}.")
+        raise SpecError(_("{where}: validation_split must be a number in [0, 1), got {value!r}.").format(
+            where=where, value=vs))
     if config.early_stopping_patience is not None:
         _int_in_range(config.early_stopping_patience, 1, 1000, where, "early_stopping_patience")
     _int_in_range(config.seed, 0, 2**31 - 1, where, "seed")
@@ -443,6 +454,7 @@ def validate_config(config: TrainConfig) -> None:
     images = config.train_limit or 60_000
     trained = math.floor(images * (1 - vs))  # Keras's own split: the last part validates
     if trained == 0 or (vs > 0 and trained == images):
-        raise SpecError(f"{where}: {images:,} training image(s) with validation_split {vs:g} leave "
-                        f"{trained:,} to train on and {images - trained:,} to validate; use more images "
-                        f"or another split.")
+        raise SpecError(_("{where}: {images} training images with validation_split {split} leave {trained} to train "
+                          "on and {validated} to validate; use more images or another split.").format(
+            where=where, images=i18n.number(images), split=f"{vs:g}", trained=i18n.number(trained),
+            validated=i18n.number(images - trained)))

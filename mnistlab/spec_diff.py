@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 
+from .i18n import N_, _, decimal, number
 from .spec import Experiment, Layer, TrainConfig, describe_layer
 
 
@@ -22,33 +23,40 @@ def _layer_changes(before: tuple[Layer, ...], after: tuple[Layer, ...]) -> list[
     old, new = [describe_layer(layer) for layer in before], [describe_layer(layer) for layer in after]
     changes = []
     for op, i1, i2, j1, j2 in SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
-        where = f" before {old[i2]}" if i2 < len(old) else " at the end"
         if op == "replace":
             changes.append(f"{' + '.join(old[i1:i2])} → {' + '.join(new[j1:j2])}")
+        elif op == "insert" and i2 < len(old):
+            changes.append(_("added {layers} before {layer}").format(layers=" + ".join(new[j1:j2]), layer=old[i2]))
         elif op == "insert":
-            changes.append(f"added {' + '.join(new[j1:j2])}{where}")
+            changes.append(_("added {layers} at the end").format(layers=" + ".join(new[j1:j2])))
         elif op == "delete":
-            changes.append(f"removed {' + '.join(old[i1:i2])}")
+            changes.append(_("removed {layers}").format(layers=" + ".join(old[i1:i2])))
     return changes
 
 
 def _config_changes(before: TrainConfig, after: TrainConfig, seed: bool) -> list[str]:
-    return [f"{label} {value(before)} → {value(after)}" for label, value in _settings(seed)
+    return [f"{_(label)} {value(before)} → {value(after)}" for label, value in _settings(seed)
             if value(before) != value(after)]
 
 
 def _settings(seed: bool) -> list:
-    """(label, how the setting reads) for every training setting a student may change."""
+    """(label, how the setting reads) for every training setting a student may change; labels are shown as _(label),
+    values in the session's language."""
     return [
-        ("optimizer", lambda c: c.optimizer),
-        ("learning rate", lambda c: f"{c.effective_learning_rate:g}"),
-        ("epochs", lambda c: str(c.epochs)),
-        ("batch", lambda c: str(c.batch_size)),
-        ("validation split", lambda c: f"{c.validation_split:g}"),
-        ("early stopping", lambda c: "off" if c.early_stopping_patience is None
-         else f"after {c.early_stopping_patience} epochs without gain"),
-        ("training images", lambda c: "all" if c.train_limit is None else f"{c.train_limit:,}"),
-    ] + ([("seed", lambda c: str(c.seed))] if seed else [])
+        (N_("optimizer"), lambda c: c.optimizer),
+        (N_("learning rate"), lambda c: _decimals(c.effective_learning_rate)),
+        (N_("epochs"), lambda c: str(c.epochs)),
+        (N_("batch"), lambda c: str(c.batch_size)),
+        (N_("validation split"), lambda c: _decimals(c.validation_split)),
+        (N_("early stopping"), lambda c: _("off") if c.early_stopping_patience is None
+         else _("after {count} epochs without gain").format(count=c.early_stopping_patience)),
+        (N_("training images"), lambda c: _("all") if c.train_limit is None else number(c.train_limit)),
+    ] + ([(N_("seed"), lambda c: str(c.seed))] if seed else [])
+
+
+def _decimals(value: float) -> str:
+    """A setting as short as it is exact ("0.001", "0.2"), with the language's decimal mark."""
+    return f"{value:g}".replace(".", decimal(0.5, 1)[1])
 
 
 def told_apart(named: dict) -> dict:
@@ -57,7 +65,7 @@ def told_apart(named: dict) -> dict:
     The name is the run's own (a run renamed keeps its spec's). Seeds are left out: runs of one setup are one
     group. Labels that still collide get " (2)", " (3)"…"""
     by_name: dict[str, list] = {}
-    for key, (name, _) in named.items():
+    for key, (name, _experiment) in named.items():
         by_name.setdefault(name, []).append(key)
     labels = {}
     for name, keys in by_name.items():
@@ -75,7 +83,7 @@ def _own_layers(experiment: Experiment, others: list[Experiment]) -> list[str]:
 
 
 def _own_settings(experiment: Experiment, others: list[Experiment]) -> list[str]:
-    return [f"{label} {value(experiment.config)}" for label, value in _settings(seed=False)
+    return [f"{_(label)} {value(experiment.config)}" for label, value in _settings(seed=False)
             if any(value(other.config) != value(experiment.config) for other in others)]
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from .i18n import N_, _
+
 
 class RunStatus(StrEnum):
     """Each value is also the plain string run.json keeps (a StrEnum compares and hashes as its string)."""
@@ -34,3 +36,13 @@ class RunStatus(StrEnum):
     @property
     def went_wrong(self) -> bool:
         return self in (RunStatus.FAILED, RunStatus.INTERRUPTED)
+
+
+STATUS_NAMES = {RunStatus.QUEUED: N_("queued"), RunStatus.RUNNING: N_("running"), RunStatus.COMPLETED: N_("completed"),
+                RunStatus.STOPPED: N_("stopped"), RunStatus.DIVERGED: N_("diverged"), RunStatus.FAILED: N_("failed"),
+                RunStatus.INTERRUPTED: N_("interrupted")}
+
+
+def status_name(status: str) -> str:
+    """A status as a person reads it, in their language (run.json keeps the English word)."""
+    return _(STATUS_NAMES.get(status, status))

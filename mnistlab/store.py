@@ -38,6 +38,7 @@ import numpy as np
 from .catalog import Catalog, Entry, folder_stamp
 from .files import StoreError, file_stamp, locked, remove_stale_temporaries, write_json
 from .home import default_home
+from .i18n import _
 from .liveness import owner, owner_alive
 from .metrics import metrics_problem
 from .modelfile import load_model, save_model
@@ -182,7 +183,7 @@ class RunStore:
         try:
             new_name = check_name(new_name)
         except SpecError as err:
-            raise StoreError(f"Run {run_id} keeps its name: {err}") from None
+            raise StoreError(_("Run {run_id} keeps its name: {problem}").format(run_id=run_id, problem=err)) from None
         self.update(run_id, name=new_name)
 
     def delete(self, run_id: str) -> None:

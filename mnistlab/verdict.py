@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .groups import Group, groups
+from .i18n import _, decimal
 from .significance import mcnemar, mcnemar_sentence, welch, welch_sentence
+from .status import status_name
 from .store import Run, RunStore, StoreError
 
 
@@ -39,11 +41,13 @@ def side(store: RunStore, query: str, runs: list[Run] | None = None) -> Side:
     if named:
         found = groups(named)
         if len(found) > 1:
-            raise StoreError(f"{len(found)} different setups are named {query!r}; name one run by its id.")
+            raise StoreError(_("{count} different setups are named {name!r}; name one run by its id.").format(
+                count=len(found), name=query))
         return Side(query, found[0])
     run = store.find_run(query)
     if not run.metrics:
-        raise StoreError(f"Run {run.run_id} ({run.name}) has no test results ({run.status}) to compare.")
+        raise StoreError(_("Run {run_id} ({name}) has no test results ({status}) to compare.").format(
+            run_id=run.run_id, name=run.name, status=status_name(run.status)))
     return Side(run.name, Group((run,)))
 
 
@@ -64,7 +68,7 @@ def group_table(found: list[Group]) -> list[dict]:
         low, high = spread.interval()
         rows.append({"name": group.name, "seeds": ", ".join(map(str, group.seeds)), "runs": len(group.runs),
                      "mean accuracy": spread.mean, "std": spread.std, "min": spread.low, "max": spread.high,
-                     "95% interval": f"{low:.4f} – {high:.4f}",
+                     "95% interval": f"{decimal(low)} – {decimal(high)}",
                      "mean precision (Keras)": group.spread("keras_precision").mean,
                      "mean recall (Keras)": group.spread("keras_recall").mean,
                      "mean macro F1": group.spread("macro_f1").mean})
@@ -83,7 +87,8 @@ def compare(a: Side, b: Side, labels: np.ndarray | None) -> dict:
     predictions = [_predictions(one.run) for one in (a, b)]
     test = mcnemar(predictions[0], predictions[1], labels)
     names = (a.label, b.label) if a.label != b.label else (f"{a.label} ({a.run.run_id})", f"{b.label} ({b.run.run_id})")
-    note = "" if not (a.is_group or b.is_group) else " A group against a single run: the group's newest run stands for it."
+    note = "" if not (a.is_group or b.is_group) else " " + _("A group against a single run: the group's newest run "
+                                                             "stands for it.")
     return {"test": "mcnemar", "a": _run_numbers(a.run), "b": _run_numbers(b.run), "only_a": test.only_a,
             "only_b": test.only_b, "p_value": test.p_value, "sentence": mcnemar_sentence(*names, test) + note}
 
@@ -91,8 +96,9 @@ def compare(a: Side, b: Side, labels: np.ndarray | None) -> dict:
 def _predictions(run: Run) -> np.ndarray:
     predictions = run.predictions()
     if predictions is None:
-        raise StoreError(f"Run {run.run_id} ({run.name}) has no saved predictions: it was trained before runs kept "
-                         f"them, or its predictions.npy is damaged. Train it again to compare it image by image.")
+        raise StoreError(_("Run {run_id} ({name}) has no saved predictions: it was trained before runs kept them, or "
+                           "its predictions.npy is damaged. Train it again to compare it image by image.").format(
+            run_id=run.run_id, name=run.name))
     return predictions
 
 

@@ -68,7 +68,7 @@ def test_a_student_cannot_rename_or_delete_the_teachers_run_nor_the_class_set(cl
     page.get_by_role("link", name="Class test").click()
     _settle(page)
     page.get_by_text("The drawings (2): browse, export, undo your own").click()
-    expect(page.get_by_text("none of these 0s is yours")).to_be_visible()
+    expect(page.get_by_text("none of these drawings of a 0 is yours")).to_be_visible()
     for name in ("Delete drawing", "Delete all drawings", "Import"):
         expect(page.get_by_role("button", name=name, exact=True)).to_have_count(0)
     expect(page.get_by_text("Import an .npz of drawings")).to_have_count(0)

@@ -1,10 +1,13 @@
 """The interface's language per browser session (issue 25), in a real browser: a pt-BR browser starts in Portuguese,
 an en-US one in English, and the sidebar's switch changes one session only and holds across pages."""
 
+import re
+
 from playwright.sync_api import expect
 
+from conftest import drawn_digit
 from test_browser import _shot
-from test_browser_seams import _settle, browser, classroom  # noqa: F401  (fixtures)
+from test_browser_seams import _settle, _sideways_overflow, browser, classroom  # noqa: F401  (fixtures)
 
 
 def _open(browser, url, locale, path=""):
@@ -21,6 +24,7 @@ def _navigation(page) -> list[str]:
             for text in page.get_by_test_id("stSidebarNav").get_by_role("link").all_inner_texts()]
 
 
+DECIMAL_COMMA = re.compile(r"^0,\d{4}$")
 ENGLISH = ["Build", "Train", "Results", "Compare", "Draw", "Inside", "Class test", "Report"]
 PORTUGUESE = ["Construir", "Treinar", "Resultados", "Comparar", "Desenhar", "Por dentro", "Teste da turma",
               "Relatório"]
@@ -52,3 +56,41 @@ def test_each_browser_starts_in_its_language_and_the_switch_changes_one_session_
     assert _navigation(american) == PORTUGUESE
     for page in (brazilian, american, other):
         page.context.close()
+
+
+TITLES = {"Construir": "Construa uma rede", "Treinar": "Treinar", "Resultados": "Resultados",
+          "Comparar": "Compare os treinos", "Desenhar": "Desenhe um dígito", "Por dentro": "Dentro da rede",
+          "Teste da turma": "Teste da turma", "Relatório": "O relatório do curso, reproduzido"}
+ENGLISH_LEFT = ["Build a network", "Start from", "Test accuracy", "Which is better?", "Draw one digit", "Look at",
+                "Most confident mistakes", "Do the report's findings hold up?", "The drawings", "Layers"]
+
+
+def test_every_page_speaks_portuguese_with_portuguese_numbers(classroom, browser, store_home):
+    """A pt-BR browser on every page at 1280×720: the page's title in Portuguese, none of the English texts the pages
+    used to show, nothing wider than the screen (Portuguese runs ~20% longer), and numbers with decimal commas on
+    Results, Compare and Class test."""
+    from mnistlab.drawings import Drawings
+
+    drawings = Drawings(store_home)
+    for index in range(5):
+        drawings.save(*drawn_digit(index))
+    url, _names = classroom
+    page = _open(browser, url, "pt-BR")
+    for link, title in TITLES.items():
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name=link).click()
+        _settle(page)
+        expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
+        main = page.get_by_test_id("stMain").inner_text()
+        assert not [text for text in ENGLISH_LEFT if text in main], (link, main[:2000])
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280, link
+        _shot(page, f"pt-BR-{link.replace(' ', '-')}")
+        if link == "Relatório":  # seam 8 in Portuguese: the table whole on the screen, without sideways scrolling
+            assert _sideways_overflow(page.get_by_test_id("stDataFrame").first) <= 0
+        if link == "Resultados":
+            expect(page.get_by_test_id("stMetricValue").first).to_have_text(DECIMAL_COMMA)
+        if link == "Comparar":  # the accuracy chart's labels: "Run A · 0,8758"
+            expect(page.locator(".js-plotly-plot .ytick text").first).to_have_text(re.compile(r"· 0,\d{4}$"))
+        if link == "Teste da turma":  # the gap sentence: "Quick CNN: 87,6% no MNIST, 40,0% nos 5 desenhos da sua turma"
+            expect(page.get_by_role("heading", name=re.compile(r"\d+,\d% no MNIST, \d+,\d% nos 5 desenhos"))) \
+                .to_be_visible()
+    page.context.close()

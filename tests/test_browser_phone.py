@@ -10,8 +10,8 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 PAGES = ("", "train", "results", "compare", "draw", "inside", "class_test", "report")
 
 
-def _phone(browser, url, path=""):
-    page = browser.new_context(**PHONE).new_page()
+def _phone(browser, url, path="", locale="en-US"):
+    page = browser.new_context(**PHONE, locale=locale).new_page()
     page.set_default_timeout(60_000)
     page.goto(f"{url}/{path}")
     _settle(page)
@@ -103,3 +103,29 @@ def test_a_tablet_shows_every_page_within_its_width_and_the_answer_beside_the_ca
     assert page.evaluate("window.scrollY") == 0
     _shot(page, "tablet-draw-after-a-stroke")
     context.close()
+
+
+def test_a_student_on_a_phone_in_portuguese(classroom, browser):
+    """The phone's layout with Portuguese's longer words: no page wider than the screen, the answer in view after a
+    finger stroke, and every Save pill whole."""
+    url, _ = classroom
+    wide = {}
+    for path in PAGES:
+        page = _phone(browser, url, path, locale="pt-BR")
+        page.wait_for_timeout(500)
+        if _page_width(page) > 390:
+            wide[path or "build"] = _page_width(page)
+        _shot(page, f"phone-pt-BR-{path or 'build'}")
+        page.context.close()
+    assert not wide, f"pages wider than a 390-px phone in Portuguese: {wide}"
+    page = _phone(browser, url, "draw", locale="pt-BR")
+    box = _answer_after_a_finger_stroke(page, ".st-key-compact_reading", r"Leitura: \d")
+    assert 0 <= box["y"] and box["y"] + box["height"] <= 844 and page.evaluate("window.scrollY") == 0, box
+    page.wait_for_timeout(500)
+    pills = page.get_by_role("radiogroup", name="Salve para o teste da turma — é um").get_by_role("radio")
+    assert pills.count() == 10
+    for index in range(10):
+        box = pills.nth(index).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (index, box)
+    _shot(page, "phone-pt-BR-draw-after-a-stroke")
+    page.context.close()

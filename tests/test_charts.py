@@ -39,7 +39,7 @@ def test_training_curves_put_a_stopped_epoch_where_it_stopped():
 
 
 def test_per_class_bars_digits_as_categories():
-    fig = charts.per_class_bars({"run": [0.9] * 10, "Report (CNN 5)": [0.99] * 10})
+    fig = charts.per_class_bars({"run": [0.9] * 10, "Report (CNN 5)": [0.99] * 10}, report="Report (CNN 5)")
     assert list(fig.data[0].x) == [str(d) for d in range(10)]
     assert fig.layout.xaxis.type == "category" and fig.layout.barmode == "group"
     assert fig.data[1].marker.color == charts.REPORT_COLOUR

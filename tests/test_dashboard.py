@@ -631,3 +631,29 @@ def test_class_test_deletes_one_drawing_or_all_each_with_its_confirmation(home_w
     at.checkbox(key="class_confirm_all_5").check().run()
     at.button(key="class_delete_all").click().run()
     assert drawings.all() == [] and "No drawings yet" in _texts(at)
+
+
+def test_a_callback_speaks_the_language_of_whoever_clicked(home_with_run, store_home):
+    """Callbacks run before the script (and so before app.py's speak()): a refusal and a notice they leave are in
+    the session's language all the same."""
+    copy_run(store_home / "runs" / home_with_run, store_home / "runs", "b")  # one left: the page goes on to the notice
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["language"] = "pt_BR"
+    at.switch_page("app_pages/compare.py").run()
+    at.text_input(key="compare_new_name").input("um\tnome").run()
+    at.button(key="compare_rename").click().run()
+    assert any("caracteres de controle" in error.value for error in at.error), [e.value for e in at.error]
+    target = next(box for box in at.selectbox if box.label == "Treino").value
+    at.checkbox(key=f"compare_confirm_{target}").check().run()
+    at.button(key="compare_delete").click().run()
+    _no_exceptions(at)
+    assert f"Treino {target} excluído." in [notice.value for notice in at.success]
+
+
+def test_results_write_numbers_as_the_session_speaks(home_with_run):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["language"] = "pt_BR"
+    at.switch_page("app_pages/results.py").run()
+    _no_exceptions(at)
+    accuracy = next(metric for metric in at.metric if metric.label == "Acurácia de teste")
+    assert re.fullmatch(r"0,\d{4}", accuracy.value), accuracy.value

@@ -1,5 +1,6 @@
 """The interface's languages (issue 25): the catalogs, the per-session language, numbers per locale, the CLI."""
 
+import contextvars
 import os
 import re
 import subprocess
@@ -140,3 +141,45 @@ def test_a_checkout_compiles_its_catalog_as_the_wheels_build_does():
 
     compiled = gettext.GNUTranslations(io.BytesIO(i18n.compile_catalog("pt_BR")))
     assert compiled.gettext("kept.") == "mantido." and compiled.gettext("no such message") == "no such message"
+
+
+def _binds_underscore(tree) -> list[int]:
+    """Lines where a module binds `_` other than by importing it: an assignment, a loop or a `with … as _`."""
+    import ast
+
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == "_" and isinstance(node.ctx, ast.Store):
+            lines.append(node.lineno)
+        elif isinstance(node, ast.arg) and node.arg == "_":
+            lines.append(node.lineno)
+    return lines
+
+
+def test_no_module_that_translates_uses_underscore_as_a_throwaway_name():
+    """`a, _ = …` in a module that imports `_` makes `_` that value for the rest of the function (or, on a page, of the
+    script): the next `_("…")` calls a column or an array. Found this way five times in the pages and mnistlab."""
+    import ast
+
+    offenders = {}
+    for path in [*REPO.glob("mnistlab/**/*.py"), *REPO.glob("dashboard/**/*.py")]:
+        source = path.read_text()
+        if not re.search(r"^from (mnistlab|\.+)(\.i18n)? import .*\b_\b", source, re.M) and "import _," not in source:
+            continue
+        if lines := _binds_underscore(ast.parse(source)):
+            offenders[str(path.relative_to(REPO))] = lines
+    assert not offenders, offenders
+
+
+@pytest.mark.parametrize("language, zone, shown", [
+    ("en", None, "Dec 6, 2026, 8:29:42 PM"),
+    ("en", "America/Sao_Paulo", "Dec 6, 2026, 5:29:42 PM"),
+    ("pt_BR", "America/Sao_Paulo", "6 de dez. de 2026 17:29:42"),
+    ("pt_BR", "Not/A_Zone", "6 de dez. de 2026 20:29:42"),  # an unknown zone: the time as it was kept
+])
+def test_a_moment_as_the_language_writes_it_in_the_browsers_time_zone(language, zone, shown):
+    def written():
+        i18n.use(language)
+        return i18n.when("2026-12-06T20:29:42+00:00", zone), i18n.when("?", zone)
+
+    assert contextvars.copy_context().run(written) == (shown, "?")

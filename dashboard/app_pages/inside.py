@@ -9,6 +9,7 @@ import readings
 from common import (INSIDE_DRAWING, INSIDE_TEST_IMAGE, model_label, predictor, projector_on, show_figure, st, store,
                     test_set)
 from inside_view import show_inside
+from mnistlab.i18n import _, percent
 from mnistlab.preprocess import preprocess_steps
 from mnistlab.store import StoreError
 
@@ -39,7 +40,7 @@ def drawn_image():
     canvas = st_canvas(stroke_width=18, stroke_color="#000000", background_color="#FFFFFF", height=280, width=280,
                        drawing_mode="freedraw", return_image_data=True, key=f"inside_canvas_{generation}",
                        initial_drawing=st.session_state.get("inside_strokes"))
-    if st.button("Clear", key="inside_clear"):
+    if st.button(_("Clear"), key="inside_clear"):
         for key in ("inside_strokes", "inside_drawing"):
             st.session_state.pop(key, None)
         st.session_state["inside_generation"] = generation + 1
@@ -52,18 +53,19 @@ def drawn_image():
 
 def test_image():
     x_test, y_test = test_set()
-    index = st.number_input("Test image number (0–9999)", min_value=0, max_value=len(x_test) - 1, step=1,
+    index = st.number_input(_("Test image number (0–9999)"), min_value=0, max_value=len(x_test) - 1, step=1,
                             key="inside_test")
-    st.image(x_test[index], width=140, caption=f"test image #{index}: a {y_test[index]}",
-             alt=readings.digit_alt(int(y_test[index]), what=f"test image #{index}"))
+    what = _("test image #{number}").format(number=index)
+    st.image(x_test[index], width=140, caption=_("{what}: a {digit}").format(what=what, digit=y_test[index]),
+             alt=readings.digit_alt(int(y_test[index]), what=what))
     return x_test[index].astype(np.float32) / 255.0
 
 
-st.title("Inside the network")
+st.title(_("Inside the network"))
 take_request()
 runs = store().model_runs(**MODELS_OFFERED)
 if not runs:
-    st.info("There is no trained model to look inside yet: train one from Build (or Draw's quick CNN).",
+    st.info(_("There is no trained model to look inside yet: train one from Build (or Draw's quick CNN)."),
             icon=":material/neurology:")
     st.stop()
 by_id = {run.run_id: run for run in runs}
@@ -72,15 +74,16 @@ if st.session_state.get("inside_model") not in by_id:
 
 labels = {rid: model_label(run) for rid, run in by_id.items()}  # text only: a widget keeps its format_func
 # Above the columns: the canvas's column is too narrow for a label that ends in the whole run id
-run_id = st.selectbox("Model", list(by_id), key="inside_model", format_func=labels.get, width=640)
+run_id = st.selectbox(_("Model"), list(by_id), key="inside_model", format_func=labels.get, width=640)
 left, right = st.columns([5, 8], gap="medium")  # the left one holds the 280 px canvas
 with left:
-    source = st.radio("Look at", (INSIDE_DRAWING, INSIDE_TEST_IMAGE), key="inside_source", horizontal=True)
+    source = st.radio(_("Look at"), (INSIDE_DRAWING, INSIDE_TEST_IMAGE), key="inside_source", horizontal=True,
+                      format_func=_)  # the choices are kept in English (Draw and Results ask for them by name)
     image = drawn_image() if source == INSIDE_DRAWING else test_image()
 
 if image is None:
-    right.subheader("Draw a digit on the canvas")
-    right.write("Every layer's view of it appears here as soon as there is a digit to read.")
+    right.subheader(_("Draw a digit on the canvas"))
+    right.write(_("Every layer's view of it appears here as soon as there is a digit to read."))
     st.stop()
 run = by_id[run_id]
 try:
@@ -90,10 +93,12 @@ except StoreError as err:
     st.stop()
 with right:
     with st.container(key="reading_headline"):
-        st.subheader(f"It reads a **{seen.digit}** ({seen.probabilities[seen.digit]:.0%} sure)")
+        st.subheader(_("It reads a **{digit}** ({sure} sure)").format(digit=seen.digit,
+                                                                      sure=percent(seen.probabilities[seen.digit], 0)))
     st.html(readings.probability_bars(seen.probabilities, projector_on()))
-    pixels, _ = st.columns(2)  # the bars across the column (ten labels fit in projector mode), the saliency below
+    pixels, _rest = st.columns(2)  # the bars across the column (ten labels fit in projector mode), the saliency below
     with pixels:
-        show_figure(charts.saliency_overlay(image, seen.saliency, seen.digit), key="inside_saliency")
+        show_figure(charts.saliency_overlay(image, seen.saliency, seen.digit, _("Which pixels decided")),
+                    key="inside_saliency")
 
 show_inside(run, image, seen, "inside")

@@ -65,4 +65,4 @@ def write_whole(path: Path, data: bytes) -> None:
         with open(path, "wb") as handle:
             handle.write(data)
     except OSError as err:
-        raise CliError(f"Cannot write {path}: {err.strerror or err}.") from None
+        raise CliError(_("Cannot write {file}: {problem}.").format(file=path, problem=err.strerror or err)) from None

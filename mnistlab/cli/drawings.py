@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 from ..i18n import _, ngettext, number
+from ..status import status_name
 from .common import EXIT_OK, CliError, command, print_table, to_json, write_whole
 
 
@@ -91,13 +92,14 @@ def cmd_evaluate(args) -> int:
     from ..predict import read_digits
     from ..store import RunStore
 
-    x, y, _ = Drawings().dataset()
+    x, y, _ids = Drawings().dataset()
     if not len(y):
-        raise CliError("There are no drawings to evaluate on yet.")
+        raise CliError(_("There are no drawings to evaluate on yet."))
     store = RunStore()
     run = store.find_run(args.run)
     if not run.metrics:
-        raise CliError(f"Run {run.run_id} ({run.name}) has no trained model to evaluate ({run.status}).")
+        raise CliError(_("Run {run_id} ({name}) has no trained model to evaluate ({status}).").format(
+            run_id=run.run_id, name=run.name, status=status_name(run.status)))
     score = class_score(y, read_digits(store.load_model(run.run_id), x))  # as the Class test page scores it
     per_digit = {d: value for d, value in enumerate(score.per_digit) if value is not None}
     result = {"run_id": run.run_id, "name": run.name, "drawings": int(len(y)), "accuracy": score.accuracy,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..store import RunStore
 from ..i18n import _
+from ..status import status_name
 from .common import EXIT_OK, CliError, command, print_table, to_json, write_whole
 
 
@@ -39,7 +40,7 @@ def cmd_predict(args) -> int:
     run = store.find_run(args.run)
     prediction = predict_drawing(store.load_model(run.run_id), image)
     if prediction is None:
-        raise CliError(f"{args.image} looks blank (no digit found), so there is nothing to predict.")
+        raise CliError(_("{file} looks blank (no digit found), so there is nothing to predict.").format(file=args.image))
     if args.json:
         print(to_json({"run_id": run.run_id, "digit": prediction.digit, "confidence": prediction.confidence,
                        "probabilities": [float(p) for p in prediction.probabilities]}, indent=2))
@@ -55,7 +56,7 @@ def cmd_inspect(args) -> int:
 
     image = canvas_to_mnist(load_image_file(args.image))
     if image is None:
-        raise CliError(f"{args.image} looks blank (no digit found), so there is nothing to inspect.")
+        raise CliError(_("{file} looks blank (no digit found), so there is nothing to inspect.").format(file=args.image))
     store = RunStore()
     run = store.find_run(args.run)
     model = store.load_model(run.run_id)
@@ -64,7 +65,8 @@ def cmd_inspect(args) -> int:
         try:
             report["pictures"] = [str(path) for path in write_pictures(model, image, args.output)]
         except OSError as err:
-            raise CliError(f"Cannot write pictures to {args.output}: {err.strerror or err}.") from None
+            raise CliError(_("Cannot write pictures to {folder}: {problem}.").format(
+                folder=args.output, problem=err.strerror or err)) from None
     if args.json:
         print(to_json({"run_id": run.run_id, **report}, indent=2))
         return EXIT_OK
@@ -86,9 +88,10 @@ def cmd_export(args) -> int:
     store = RunStore()
     run = store.find_run(args.run)
     if not args.script and not args.model:
-        raise CliError("Say what to export: --script run.py, --model model.keras, or both.")
+        raise CliError(_("Say what to export: --script run.py, --model model.keras, or both."))
     if args.model and not run.has_model:
-        raise CliError(f"Run {run.run_id} ({run.name}) has no trained model to export ({run.status}).")
+        raise CliError(_("Run {run_id} ({name}) has no trained model to export ({status}).").format(
+            run_id=run.run_id, name=run.name, status=status_name(run.status)))
     written = []
     if args.script:
         write_whole(args.script, script_for(run.experiment, run.run_id, args.script.name).encode("utf-8"))
@@ -97,7 +100,8 @@ def cmd_export(args) -> int:
         try:
             model = (run.path / "model.keras").read_bytes()
         except OSError as err:
-            raise CliError(f"Cannot read run {run.run_id}'s model file: {err.strerror or err}.") from None
+            raise CliError(_("Cannot read run {run_id}'s model file: {problem}.").format(
+                run_id=run.run_id, problem=err.strerror or err)) from None
         write_whole(args.model, model)
         written.append(args.model)
     for path in written:

@@ -107,7 +107,7 @@ def cmd_compare(args) -> int:
     store = RunStore()
     runs = store.list_runs().runs
     a, b = side(store, args.a, runs), side(store, args.b, runs)
-    (_, _), (_, labels) = load_mnist()
+    _train, (_images, labels) = load_mnist()
     result = compare(a, b, labels)
     print(to_json(result, indent=2) if args.json else result["sentence"])
     return EXIT_OK
@@ -126,8 +126,10 @@ def cmd_delete(args) -> int:
     run_id = store.resolve(args.run)  # an unreadable run can be deleted by its id too
     if not args.yes:
         if not sys.stdin.isatty():
-            raise CliError("Deleting needs confirmation; pass --yes when not at a terminal.")
-        if input(f"Delete run {run_id} ({_name_or_unreadable(store, run_id)})? [y/N] ").strip().lower() != "y":
+            raise CliError(_("Deleting needs confirmation; pass --yes when not at a terminal."))
+        answer = input(_("Delete run {run_id} ({name})? [y/N] ").format(run_id=run_id,
+                                                                       name=_name_or_unreadable(store, run_id)))
+        if answer.strip().lower() not in {"y", _("y")}:  # "y", or the language's own letter for yes ("s")
             print(_("kept."))
             return EXIT_OK
     store.delete(run_id)

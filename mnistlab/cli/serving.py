@@ -40,13 +40,14 @@ def dashboard_app() -> Path:
     for app in (package / "dashboard" / "app.py", package.parent / "dashboard" / "app.py"):
         if app.is_file():
             return app
-    raise CliError(f"The dashboard is not installed beside {package}; reinstall MNIST Lab (pip install mnistlab).")
+    raise CliError(_("The dashboard is not installed beside {package}; reinstall MNIST Lab (pip install mnistlab).").format(
+        package=package))
 
 
 def serve_command(port: int, classroom: bool) -> list[str]:
     """The `streamlit run` command line `mnistlab serve` replaces itself with."""
     if not 1 <= port <= 65535:
-        raise CliError(f"--port {port}: give a port from 1 to 65535.")
+        raise CliError(_("--port {port}: give a port from 1 to 65535.").format(port=port))
     settings = dict(STREAMLIT_SETTINGS, **{"server.port": port})
     if classroom:
         settings["server.address"] = LAN_ADDRESS
@@ -71,9 +72,9 @@ def _announce_class(port: int) -> None:
     from ..files import StoreError
 
     try:
-        token, _ = teacher_token(fresh=True)
+        token, _made = teacher_token(fresh=True)
     except (StoreError, OSError) as err:
-        raise CliError(f"The teacher's token could not be kept: {err}") from None
+        raise CliError(_("The teacher's token could not be kept: {problem}").format(problem=err)) from None
     students = students_address(LAN_ADDRESS, port, None, lan_addresses())
     host = urlparse(students).hostname or "localhost"
     print(f"MNIST Lab for a class (Ctrl-C stops it)\n"

@@ -10,7 +10,8 @@ from ..spec import Experiment, summarize_layers, validate
 from ..status import RunStatus
 from ..store import RunStore
 from ..train import TrainingObserver, clock, eta_seconds
-from ..i18n import _
+from ..i18n import _, decimal, ngettext, number
+from ..status import status_name
 from .common import EXIT_ERROR, EXIT_OK, CliError, command, to_json
 
 
@@ -77,11 +78,13 @@ def cmd_train(args) -> int:
 
 
 def _print_trained(payload: dict, metrics: dict | None) -> None:
-    print(f"run {payload['run_id']}: {payload['status']}" + (f" — {payload['message']}" if payload["message"] else ""))
+    print(_("run {run_id}: {status}").format(run_id=payload["run_id"], status=status_name(payload["status"]))
+          + (f" — {payload['message']}" if payload["message"] else ""))
     if metrics:
-        print(f"test accuracy {metrics['accuracy']:.4f} · Keras precision {metrics['keras_precision']:.4f} · "
-              f"Keras recall {metrics['keras_recall']:.4f} · macro F1 {metrics['macro_f1']:.4f}")
-    print(f"stored in {payload['folder']}")
+        print(_("test accuracy {accuracy} · Keras precision {precision} · Keras recall {recall} · macro F1 {f1}").format(
+            accuracy=decimal(metrics["accuracy"]), precision=decimal(metrics["keras_precision"]),
+            recall=decimal(metrics["keras_recall"]), f1=decimal(metrics["macro_f1"])))
+    print(_("stored in {folder}").format(folder=payload["folder"]))
 
 
 def cmd_reproduce(args) -> int:
@@ -92,7 +95,7 @@ def cmd_reproduce(args) -> int:
 
     presets = select_presets(args.only)
     if not 1 <= args.seeds <= MAX_REPEATS:
-        raise CliError(f"--seeds {args.seeds}: give 1 to {MAX_REPEATS} runs per experiment.")
+        raise CliError(_("--seeds {count}: give 1 to {most} runs per experiment.").format(count=args.seeds, most=MAX_REPEATS))
     store = RunStore()
     index = RunIndex.of(store.list_runs().runs)
     missing = []
@@ -101,8 +104,8 @@ def cmd_reproduce(args) -> int:
             experiment = reproduction_experiment(preset, args.epochs, args.limit, seed)
             done = None if args.redo else index.completed(experiment)
             if done:
-                print(f"{preset.name}, seed {seed}: already reproduced by run {done.run_id}, skipped "
-                      f"(--redo trains again).", file=sys.stderr)
+                print(_("{name}, seed {seed}: already reproduced by run {run_id}, skipped (--redo trains again).").format(
+                    name=preset.name, seed=seed, run_id=done.run_id), file=sys.stderr)
             else:
                 missing.append(experiment)
     for _run in _trained(store, missing, args, announce=True):  # each run is stored as it ends: a stop resumes
@@ -113,15 +116,15 @@ def cmd_reproduce(args) -> int:
         table += "\n" + spread_markdown([(preset, spread_row(preset, reproduction_group(preset, index, args.epochs,
                                                                                           args.limit)))
                                          for preset in presets])
-        (_, _), (_, labels) = load_mnist()
+        _train, (_images, labels) = load_mnist()
         table += "\n" + findings_markdown(finding_verdicts(presets, index, labels, args.epochs, args.limit))
     print(table)
     if args.output:
         try:
             args.output.write_text(table, encoding="utf-8")
         except OSError as err:
-            raise CliError(f"Cannot write {args.output}: {err.strerror or err}.") from None
-        print(f"written to {args.output}", file=sys.stderr)
+            raise CliError(_("Cannot write {file}: {problem}.").format(file=args.output, problem=err.strerror or err)) from None
+        print(_("written to {file}").format(file=args.output), file=sys.stderr)
     return EXIT_OK
 
 
@@ -134,9 +137,10 @@ def _experiment_from_args(args) -> Experiment:
         try:
             text = args.spec.read_text(encoding="utf-8")
         except OSError as err:
-            raise CliError(f"Cannot read the spec file {args.spec}: {err.strerror or err}.") from None
+            raise CliError(_("Cannot read the spec file {file}: {problem}.").format(file=args.spec,
+                                                                            problem=err.strerror or err)) from None
         except UnicodeDecodeError:
-            raise CliError(f"The spec file {args.spec} is not UTF-8 text.") from None
+            raise CliError(_("The spec file {file} is not UTF-8 text.").format(file=args.spec)) from None
         experiment = Experiment.from_json(text)
     changes = {key: value for key, value in
                {"epochs": args.epochs, "train_limit": args.limit, "seed": args.seed}.items() if value is not None}
@@ -157,15 +161,18 @@ def _trained(store: RunStore, experiments: list[Experiment], args, announce: boo
     except ClusterError as err:
         raise CliError(str(err)) from None
     if cluster is None:
-        for number, experiment in enumerate(experiments, start=1):
+        for position, experiment in enumerate(experiments, start=1):
             if len(experiments) > 1 or announce:
-                print(f"{experiment.name}, seed {experiment.config.seed}: training {summarize_layers(experiment)}"
-                      f" ({number} of {len(experiments)})", file=sys.stderr)
+                print(_("{name}, seed {seed}: training {layers} ({number} of {count})").format(
+                    name=experiment.name, seed=experiment.config.seed, layers=summarize_layers(experiment),
+                    number=position, count=len(experiments)), file=sys.stderr)
             yield _train_and_store(store, experiment)
         return
     with cluster:
-        print(f"training {len(experiments)} run(s) on the Dask cluster at {cluster.address} "
-              f"({cluster.workers} worker(s))", file=sys.stderr)
+        print(ngettext("training {count} run on the Dask cluster at {address} ({workers} workers)",
+                       "training {count} runs on the Dask cluster at {address} ({workers} workers)",
+                       len(experiments)).format(count=len(experiments), address=cluster.address,
+                                                workers=cluster.workers), file=sys.stderr)
         yield from train_stored(cluster, store, experiments,
                                 lambda run_id, experiment: [RemoteProgressPrinter(experiment)])
 
@@ -202,7 +209,7 @@ class _stop_on_ctrl_c:
         if self.stop.requested:
             raise KeyboardInterrupt
         self.stop.request()
-        print("\nstopping after this batch (Ctrl-C again to abort)…", file=sys.stderr)
+        print("\n" + _("stopping after this batch (Ctrl-C again to abort)…"), file=sys.stderr)
 
 
 def _headline(metrics):
@@ -216,19 +223,23 @@ class RemoteProgressPrinter(TrainingObserver):
     """One line per epoch for a run on the cluster, named, since several runs' lines interleave."""
 
     def __init__(self, experiment: Experiment, stream=None):
-        self.label = f"{experiment.name}, seed {experiment.config.seed}"
+        self.label = _("{name}, seed {seed}").format(name=experiment.name, seed=experiment.config.seed)
         self.stream = stream or sys.stderr
 
     def run_started(self, event):
-        print(f"{self.label}: started on {event.environment.get('worker')}", file=self.stream)
-
-    def epoch_ended(self, event):
-        val = f" · val acc {event.val_accuracy:.4f}" if event.val_accuracy is not None else ""
-        print(f"{self.label}: epoch {event.epoch}/{event.epochs} loss {event.loss:.4f} acc {event.accuracy:.4f}{val}",
+        print(_("{label}: started on {worker}").format(label=self.label, worker=event.environment.get("worker")),
               file=self.stream)
 
+    def epoch_ended(self, event):
+        val = " · " + _("val acc {accuracy}").format(accuracy=decimal(event.val_accuracy)) \
+            if event.val_accuracy is not None else ""
+        print(f"{self.label}: " + _("epoch {epoch}/{epochs} loss {loss} acc {accuracy}").format(
+            epoch=event.epoch, epochs=event.epochs, loss=decimal(event.loss), accuracy=decimal(event.accuracy)) + val,
+            file=self.stream)
+
     def run_ended(self, result):
-        print(f"{self.label}: {result.status}" + (f" — {result.message}" if result.message else ""), file=self.stream)
+        print(f"{self.label}: {status_name(result.status)}" + (f" — {result.message}" if result.message else ""),
+              file=self.stream)
 
 
 class ProgressPrinter(TrainingObserver):
@@ -244,9 +255,10 @@ class ProgressPrinter(TrainingObserver):
 
     def run_started(self, event):
         self._steps, self._epochs = event.steps_per_epoch, event.epochs
-        print(f"{event.experiment.name}: {event.train_samples:,} training images, "
-              f"{event.validation_samples:,} for validation, {event.epochs} epoch(s) of "
-              f"{event.steps_per_epoch} batches", file=self.stream)
+        print(_("{name}: {train} training images, {validation} for validation, {epochs} epochs of {steps} "
+                "batches").format(name=event.experiment.name, train=number(event.train_samples),
+                                  validation=number(event.validation_samples), epochs=event.epochs,
+                                  steps=event.steps_per_epoch), file=self.stream)
 
     def batch_ended(self, event):
         if not self.tty:
@@ -256,17 +268,22 @@ class ProgressPrinter(TrainingObserver):
         self._first = self._first or (event.batch, event.elapsed)
         eta = eta_seconds(self._epoch_seconds, self._epochs, event.epoch, event.batch, self._steps, event.elapsed,
                           self._first)
-        self.stream.write(f"\repoch {event.epoch}/{self._epochs} {bar} {event.batch}/{self._steps} "
-                          f"loss {event.loss:.4f} acc {event.accuracy:.4f} ETA {clock(eta)}  ")
+        self.stream.write("\r" + _("epoch {epoch}/{epochs} {bar} {batch}/{steps} loss {loss} acc {accuracy} ETA "
+                                   "{eta}").format(epoch=event.epoch, epochs=self._epochs, bar=bar, batch=event.batch,
+                                                   steps=self._steps, loss=decimal(event.loss),
+                                                   accuracy=decimal(event.accuracy), eta=clock(eta)) + "  ")
         self.stream.flush()
 
     def epoch_ended(self, event):
         self._epoch_seconds.append(event.seconds)
-        val = (f" · val loss {event.val_loss:.4f} val acc {event.val_accuracy:.4f}"
+        val = (" · " + _("val loss {loss} val acc {accuracy}").format(loss=decimal(event.val_loss),
+                                                                      accuracy=decimal(event.val_accuracy))
                if event.val_loss is not None else "")
         prefix = "\r" if self.tty else ""
-        print(f"{prefix}epoch {event.epoch}/{event.epochs} loss {event.loss:.4f} acc {event.accuracy:.4f}{val} "
-              f"· {event.seconds:.1f} s · ETA {clock(event.eta)}" + " " * 10, file=self.stream)
+        print(prefix + _("epoch {epoch}/{epochs} loss {loss} acc {accuracy}").format(
+            epoch=event.epoch, epochs=event.epochs, loss=decimal(event.loss), accuracy=decimal(event.accuracy))
+            + val + f" · {decimal(event.seconds, 1)} s · " + _("ETA {eta}").format(eta=clock(event.eta)) + " " * 10,
+            file=self.stream)
 
     def run_ended(self, result):
         if result.message:
