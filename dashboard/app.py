@@ -21,6 +21,7 @@ pages = [
     st.Page("app_pages/inside.py", title=_("Inside"), icon=":material/visibility:"),
     st.Page("app_pages/class_test.py", title=_("Class test"), icon=":material/groups:"),
     st.Page("app_pages/report.py", title=_("Report"), icon=":material/description:"),
+    st.Page("app_pages/lesson.py", title=_("Lesson"), icon=":material/quiz:"),
 ]
 accept_teacher_link()  # before anything is drawn: the token leaves the address bar at once
 if person().role == "teacher":

@@ -448,3 +448,17 @@ def linear_templates(templates, title: str | None = None) -> go.Figure:
     fig.update_layout(**_base_layout(_("The ten templates") if title is None else title, 420))
     fig.update_layout(hovermode="closest", showlegend=False, plot_bgcolor="white", margin=dict(l=5, r=5, t=70, b=5))
     return fig
+
+
+def vote_bars(choices: list[str], votes: dict[str, list[int]], title: str, axis: str) -> go.Figure:
+    """How the class voted: a bar per choice, one series per vote (the first, then the second beside it), the count
+    on each bar. Labels arrive translated."""
+    fig = go.Figure([go.Bar(x=choices, y=counts, name=_plain(name), text=[str(n) for n in counts],
+                            textposition="outside", cliponaxis=False, hovertemplate="%{x}: %{y}<extra></extra>")
+                     for name, counts in votes.items()])
+    top = max((n for counts in votes.values() for n in counts), default=0)
+    fig.update_yaxes(title_text=axis, range=[0, max(1, top) * 1.2], dtick=1 if top < 10 else None)
+    fig.update_xaxes(type="category")
+    _layout(fig, title, height=340)
+    fig.update_layout(barmode="group", hovermode="closest", showlegend=len(votes) > 1)
+    return fig

@@ -33,3 +33,18 @@ def headed(names, four_decimals=(), **special) -> dict:
     made = {name: four_places(_(name)) if name in four_decimals else st.column_config.Column(_(name))
             for name in names}
     return made | special
+
+
+def lesson_table(rows: list[dict], choice_names: dict) -> pd.DataFrame:
+    """The lesson's end (mnistlab.lesson.summary) as a table and its CSV: each step's question, the class's split in
+    each vote ("Better 2 · The same 1 · Worse 0"), the answer and the share that predicted it."""
+    def said(votes):
+        return None if votes is None else " · ".join(f"{choice_names[c]} {n}" for c, n in votes.items())
+
+    share = _("predicted it (%)")
+    return pd.DataFrame([{
+        _("step"): row["step"], _("question"): row["question"], _("first vote"): said(row["first_vote"]),
+        _("second vote"): said(row["second_vote"]),
+        _("answer"): choice_names[row["answer"]] if row["answer"] else None,
+        share: None if row["right"] is None else round(100 * row["right"]),
+    } for row in rows]).astype({share: "Int64"})  # whole percentages, blank where a step is not revealed yet

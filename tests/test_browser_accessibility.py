@@ -7,7 +7,7 @@ from mnistlab.drawings import Drawings
 from test_browser_inside import _stroke
 from test_browser_seams import _page, _settle, browser, classroom  # noqa: F401  (fixtures)
 
-PAGES = ("", "train", "results", "compare", "draw", "inside", "class_test", "report")
+PAGES = ("", "train", "results", "compare", "draw", "inside", "class_test", "report", "lesson")
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
            "resultTypes": ["violations"]}
 

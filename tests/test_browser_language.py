@@ -25,9 +25,9 @@ def _navigation(page) -> list[str]:
 
 
 DECIMAL_COMMA = re.compile(r"^0,\d{4}$")
-ENGLISH = ["Build", "Train", "Results", "Compare", "Draw", "Inside", "Class test", "Report"]
+ENGLISH = ["Build", "Train", "Results", "Compare", "Draw", "Inside", "Class test", "Report", "Lesson"]
 PORTUGUESE = ["Construir", "Treinar", "Resultados", "Comparar", "Desenhar", "Por dentro", "Teste da turma",
-              "Relatório"]
+              "Relatório", "Aula"]
 
 
 def test_each_browser_starts_in_its_language_and_the_switch_changes_one_session_only(classroom, browser):
@@ -60,9 +60,10 @@ def test_each_browser_starts_in_its_language_and_the_switch_changes_one_session_
 
 TITLES = {"Construir": "Construa uma rede", "Treinar": "Treinar", "Resultados": "Resultados",
           "Comparar": "Compare os treinos", "Desenhar": "Desenhe um dígito", "Por dentro": "Dentro da rede",
-          "Teste da turma": "Teste da turma", "Relatório": "O relatório do curso, reproduzido"}
+          "Teste da turma": "Teste da turma", "Relatório": "O relatório do curso, reproduzido", "Aula": "Aula"}
 ENGLISH_LEFT = ["Build a network", "Start from", "Test accuracy", "Which is better?", "Draw one digit", "Look at",
-                "Most confident mistakes", "Do the report's findings hold up?", "The drawings", "Layers"]
+                "Most confident mistakes", "Do the report's findings hold up?", "The drawings", "Layers", "Will MLP",
+                "What changes"]
 
 
 def test_every_page_speaks_portuguese_with_portuguese_numbers(classroom, browser, store_home):

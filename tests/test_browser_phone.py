@@ -7,7 +7,7 @@ from test_browser import _shot
 from test_browser_seams import _settle, browser, classroom  # noqa: F401  (fixtures)
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
-PAGES = ("", "train", "results", "compare", "draw", "inside", "class_test", "report")
+PAGES = ("", "train", "results", "compare", "draw", "inside", "class_test", "report", "lesson")
 
 
 def _phone(browser, url, path="", locale="en-US"):

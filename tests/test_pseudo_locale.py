@@ -14,7 +14,7 @@ from conftest import REPO, copy_run, drawn_digit
 from test_dashboard import _canvas_state
 
 APP = str(REPO / "dashboard" / "app.py")
-PAGES = ["build", "train", "results", "compare", "draw", "inside", "class_test", "report"]
+PAGES = ["build", "train", "results", "compare", "draw", "inside", "class_test", "report", "lesson"]
 NAMES = {  # words that are data or names, never messages: products, Keras's layer and optimizer names, units
     "MNIST", "Lab", "Keras", "TensorFlow", "NumPy", "Colab", "SGD", "Adam", "RMSprop", "Dense", "Conv2D",
     "MaxPooling2D", "Dropout", "Flatten", "RandomRotation", "RandomTranslation", "RandomZoom", "relu", "sigmoid",
@@ -168,8 +168,20 @@ def _compare_two_ticked(at):
     at.session_state["compare_selected"] = [run.run_id for run in runs[:2]]
 
 
+def _lesson_revealed(at):
+    """The first step voted on, closed and revealed: the split, the answer (or the note that there is none yet)."""
+    from mnistlab.lesson import Lesson
+    from mnistlab.roles import SOLO, Person, Role
+
+    lesson = Lesson()
+    lesson.open_vote(SOLO)
+    lesson.vote(Person(Role.STUDENT, "someone1"), "better")
+    lesson.close_vote(SOLO)
+    lesson.reveal(SOLO)
+
+
 PREPARE = {"draw": _draw_with_inside, "inside": _inside_with_drawing, "results": _results_on_a_mistake,
-           "compare": _compare_two_ticked}
+           "compare": _compare_two_ticked, "lesson": _lesson_revealed}
 
 
 def _data_words(store_home) -> set:
