@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from child import GrowthWatch
+from mnistlab.i18n import _
 from mnistlab.inspect import Inspection
 from mnistlab.predict import Prediction
 from mnistlab.preprocess import Steps, preprocess_steps
@@ -72,12 +73,14 @@ class PredictionProcess:
             try:
                 if not self.connection.poll(READY_SECONDS):
                     self.kill()
-                    raise StoreError(f"The prediction process could not start within {READY_SECONDS:g} s.")
+                    raise StoreError(_("The prediction process could not start within {seconds} s.").format(
+                        seconds=f"{READY_SECONDS:g}"))
                 self._ready = self.connection.recv()
             except (EOFError, OSError):
                 self._ready = {"failed": f"it exited with code {self.process.wait()}"}
         if "failed" in self._ready:
-            raise StoreError(f"The prediction process could not start: {self._ready['failed']}")
+            raise StoreError(_("The prediction process could not start: {problem}").format(
+                problem=self._ready["failed"]))
 
     def ask(self, request: dict, seconds: float) -> dict:
         """The reply to one request; Unanswered when none came within `seconds` (EOFError/OSError: it died)."""
@@ -194,12 +197,12 @@ class Predictor:
                 process.kill()
                 self._process = None
                 self._started()  # its replacement warms up while the page says what happened
-                raise StoreError(f"The prediction process did not answer within {seconds:g} s, so it was replaced; "
-                                 f"try again in a few seconds.") from None
+                raise StoreError(_("The prediction process did not answer within {seconds} s, so it was replaced; "
+                                   "try again in a few seconds.").format(seconds=f"{seconds:g}")) from None
             except (EOFError, OSError):
                 self._stop()
                 if attempt == 2:
-                    raise StoreError("The prediction process stopped twice in a row; try again.") from None
+                    raise StoreError(_("The prediction process stopped twice in a row; try again.")) from None
         if process.growth.grown(reply.get("rss", 0), RECYCLE_GROWTH):
             self._stop()
             self._started()  # its replacement warms up while nobody waits

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .home import keras_home
+from .i18n import _, ngettext, number
 from .npzfile import NpzError, read_npz
 
 ENV_VAR = "MNISTLAB_DATA"
@@ -90,8 +91,8 @@ def _load_cached(source: str):
     elif path.is_file():
         arrays = _read_npz(path)
     else:
-        raise DataError(f"MNIST file {path} does not exist; set {ENV_VAR} to a Keras-layout mnist.npz "
-                        f"or a folder with the four IDX files.")
+        raise DataError(_("MNIST file {path} does not exist; set {variable} to a Keras-layout mnist.npz or a folder "
+                          "with the four IDX files.").format(path=path, variable=ENV_VAR))
     _check(arrays, path)
     for array in arrays.values():
         array.setflags(write=False)
@@ -104,22 +105,28 @@ def _read_npz(path: Path) -> dict:
     try:
         return read_npz(path, lambda headers: _check_npz_headers(headers, path))[0]
     except NpzError as err:
-        raise DataError(f"MNIST file {path} {err}.") from None
+        raise DataError(_("MNIST file {path} {problem}.").format(path=path, problem=err)) from None
 
 
 def _check_npz_headers(headers: dict, path: Path) -> list[str]:
     unexpected = sorted(set(headers) - set(EXPECTED))
     missing = sorted(set(EXPECTED) - set(headers))
     if missing or unexpected:
-        what = f"lacks the array(s) {', '.join(missing)}" if missing else f"also holds {', '.join(unexpected)}"
-        raise DataError(f"MNIST file {path} {what}; expected Keras's layout (x_train, y_train, x_test, y_test) "
-                        f"and nothing else.")
+        message = (ngettext("MNIST file {path} lacks the array {arrays}; expected Keras's layout (x_train, y_train, "
+                            "x_test, y_test) and nothing else.",
+                            "MNIST file {path} lacks the arrays {arrays}; expected Keras's layout (x_train, y_train, "
+                            "x_test, y_test) and nothing else.", len(missing)) if missing else
+                   _("MNIST file {path} also holds {arrays}; expected Keras's layout (x_train, y_train, x_test, "
+                     "y_test) and nothing else."))
+        raise DataError(message.format(path=path, arrays=", ".join(missing or unexpected)))
     for key, (shape, dtype) in EXPECTED.items():
         found_shape, found_dtype = headers[key]
         if found_dtype != np.dtype(dtype):
-            raise DataError(f"MNIST file {path}: {key} has dtype {found_dtype}, expected {np.dtype(dtype)}.")
+            raise DataError(_("MNIST file {path}: {key} has dtype {found}, expected {wanted}.").format(
+                path=path, key=key, found=found_dtype, wanted=np.dtype(dtype)))
         if found_shape != shape:
-            raise DataError(f"MNIST file {path}: {key} has shape {found_shape}, expected {shape}.")
+            raise DataError(_("MNIST file {path}: {key} has shape {found}, expected {wanted}.").format(
+                path=path, key=key, found=found_shape, wanted=shape))
     return list(EXPECTED)
 
 
@@ -129,7 +136,7 @@ def _read_idx_folder(folder: Path) -> dict:
         candidates = [folder / stem, folder / f"{stem}.gz"]
         found = next((c for c in candidates if c.is_file()), None)
         if found is None:
-            raise DataError(f"MNIST folder {folder} lacks {stem} (or {stem}.gz).")
+            raise DataError(_("MNIST folder {folder} lacks {file} (or {file}.gz).").format(folder=folder, file=stem))
         arrays[key] = _read_idx(found, EXPECTED[key][0])
     return arrays
 
@@ -142,19 +149,22 @@ def _read_idx(path: Path, shape: tuple[int, ...]) -> np.ndarray:
         with opener(path, "rb") as handle:
             magic = handle.read(4)
             if len(magic) < 4 or magic[0:2] != b"\x00\x00" or magic[2] != 0x08:
-                raise DataError(f"MNIST file {path} is not an unsigned-byte IDX file.")
+                raise DataError(_("MNIST file {path} is not an unsigned-byte IDX file.").format(path=path))
             raw_dims = handle.read(4 * magic[3])
             dims = tuple(int.from_bytes(raw_dims[i:i + 4], "big") for i in range(0, len(raw_dims), 4))
             if dims != shape:
-                raise DataError(f"MNIST file {path} holds an array of shape {dims}, expected {shape}.")
+                raise DataError(_("MNIST file {path} holds an array of shape {found}, expected {wanted}.").format(
+                    path=path, found=dims, wanted=shape))
             size = int(np.prod(shape))
             body = handle.read(size)
             extra = handle.read(1)
     except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as err:
-        raise DataError(f"MNIST file {path} cannot be read ({err}).") from None
+        raise DataError(_("MNIST file {path} cannot be read ({problem}).").format(path=path, problem=err)) from None
     if len(body) != size or extra:
-        raise DataError(f"MNIST file {path} is {'truncated' if len(body) != size else 'longer than its header says'}: "
-                        f"its header promises {size:,} bytes of data.")
+        message = (_("MNIST file {path} is truncated: its header promises {size} bytes of data.") if len(body) != size
+                   else _("MNIST file {path} is longer than its header says: its header promises {size} bytes of "
+                          "data."))
+        raise DataError(message.format(path=path, size=number(size)))
     return np.frombuffer(body, dtype=np.uint8).reshape(shape)
 
 
@@ -162,13 +172,15 @@ def _check(arrays: dict, path: Path) -> None:
     for key, (shape, dtype) in EXPECTED.items():
         array = arrays[key]
         if array.dtype != dtype:
-            raise DataError(f"MNIST file {path}: {key} has dtype {array.dtype}, expected {np.dtype(dtype)}.")
+            raise DataError(_("MNIST file {path}: {key} has dtype {found}, expected {wanted}.").format(
+                path=path, key=key, found=array.dtype, wanted=np.dtype(dtype)))
         if array.shape != shape:
-            raise DataError(f"MNIST file {path}: {key} has shape {array.shape}, expected {shape}.")
+            raise DataError(_("MNIST file {path}: {key} has shape {found}, expected {wanted}.").format(
+                path=path, key=key, found=array.shape, wanted=shape))
     for key in ("y_train", "y_test"):
         if arrays[key].max() > 9:
-            raise DataError(f"MNIST file {path}: {key} has label {int(arrays[key].max())}, "
-                            f"outside 0–9.")
+            raise DataError(_("MNIST file {path}: {key} has label {label}, outside 0–9.").format(
+                path=path, key=key, label=int(arrays[key].max())))
 
 
 @lru_cache(maxsize=1)
@@ -179,9 +191,9 @@ def _download_with_keras():
         keras = keras()
         (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     except Exception as err:  # any network or file failure becomes one sentence
-        raise DataError(f"MNIST could not be downloaded ({type(err).__name__}); offline, set "
-                        f"{ENV_VAR}=/path/to/mnist.npz (Keras's layout) or to a folder with the "
-                        f"four IDX files.") from None
+        raise DataError(_("MNIST could not be downloaded ({problem}); offline, set {variable}=/path/to/mnist.npz "
+                          "(Keras's layout) or to a folder with the four IDX files.").format(
+            problem=type(err).__name__, variable=ENV_VAR)) from None
     arrays = dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
     _check(arrays, KERAS_CACHE)
     return (x_train, y_train), (x_test, y_test)

@@ -32,7 +32,7 @@ CHOICES = ("better", "same", "worse")
 CHOICE_NAMES = {"better": N_("Better"), "same": N_("The same"), "worse": N_("Worse")}  # shown as _(name)
 QUESTION, VOTE, CLOSED, SECOND_VOTE, SECOND_CLOSED, REVEALED = (
     "question", "vote", "closed", "second_vote", "second_closed", "revealed")
-_locks: dict[Path, threading.Lock] = {}
+_locks: dict[Path, threading.Lock] = {}  # one per lesson file, for every Lesson of this process (every session)
 
 
 RUN = "run:"  # a step's network that is a run of the store, not one of the report's: "run:<run id>"
@@ -61,7 +61,7 @@ class Network:
 
 def network(ref: str, runs: list[Run]) -> Network | None:
     """A step's network: one of the report's (and its runs, whatever their epochs, images or seed), or a run of the
-    store (and the runs of its setup); None for a run that is gone."""
+    store (and the runs of its setup); None for a run that is gone, or a name that is no preset."""
     if ref.startswith(RUN):
         run = next((run for run in runs if run.run_id == ref[len(RUN):]), None)
         if run is None:
@@ -69,7 +69,10 @@ def network(ref: str, runs: list[Run]) -> Network | None:
         group = next((group for group in groups(runs) if run in group.runs), None)
         side = Side(group, run.experiment.config.train_limit is None) if group else None
         return Network(run.name, run.experiment, run.info.get("params"), None, side)
-    preset = get_preset(ref)
+    try:
+        preset = get_preset(ref)
+    except KeyError:  # a lesson file edited by hand
+        return None
     return Network(preset.name, preset.experiment, preset.params, preset.report.finding, side_of(preset, runs))
 
 

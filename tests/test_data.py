@@ -59,7 +59,7 @@ def _npz(path, **overrides):
     ({"x_test": np.zeros((10000, 28, 27), np.uint8)}, "x_test has shape (10000, 28, 27), expected (10000, 28, 28)"),
     ({"y_train": np.zeros(60000, np.int64)}, "y_train has dtype int64, expected uint8"),
     ({"y_test": np.full(10000, 11, np.uint8)}, "label 11, outside 0–9"),
-    ({"y_test": None}, "lacks the array(s) y_test"),
+    ({"y_test": None}, "lacks the array y_test"),
 ])
 def test_bad_npz_is_one_sentence(tmp_path, overrides, message):
     path = _npz(tmp_path / "bad.npz", **overrides)
