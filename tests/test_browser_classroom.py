@@ -13,7 +13,7 @@ from mnistlab.drawings import Drawings
 from mnistlab.store import RunStore
 from test_browser import _shot
 from test_browser_inside import _stroke
-from test_browser_seams import _choose, _page, _settle, _tick, browser  # noqa: F401  (browser is a fixture)
+from test_browser_seams import _choose, _click_until, _page, _settle, _tick, browser  # noqa: F401  (a fixture)
 
 TOKEN = "a-teacher-token-for-the-test-only-0123456789"
 TEACHER_RECORD = {"role": "teacher", "tag": "feedf00d"}
@@ -165,9 +165,8 @@ def test_the_teacher_renames_any_run_and_deletes_the_class_set(class_server, bro
     expect(teacher.get_by_text("Import an .npz of drawings")).to_be_visible()
     _tick(teacher, "Yes, delete all 2 drawings")
     expect(teacher.get_by_role("button", name="Delete all drawings")).to_be_enabled(timeout=30_000)
-    teacher.get_by_role("button", name="Delete all drawings").click()
-    _settle(teacher)
-    assert Drawings(store_home).count() == 0
+    _click_until(teacher, teacher.get_by_role("button", name="Delete all drawings"),
+                 lambda: Drawings(store_home).count() == 0)
 
 
 def test_a_student_deletes_a_drawing_they_saved(class_server, browser, store_home):
