@@ -76,7 +76,7 @@ st.dataframe(
         "layers": st.column_config.TextColumn(_("layers")),
     })
 st.download_button(_("Download CSV"), table.to_csv(index=False).encode(), file_name="mnistlab-runs.csv",
-                   mime="text/csv", key="compare_csv")
+                   mime="text/csv", key="compare_csv", on_click="ignore")
 
 seed_groups = groups(listing.runs)  # runs of one setup that differ only in their seed
 in_group = {run.run_id: group for group in seed_groups for run in group.runs}

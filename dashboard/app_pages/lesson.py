@@ -154,4 +154,4 @@ with st.expander(_("The lesson so far"), icon=":material/summarize:"):
     table = lesson_table(rows, {choice: _(CHOICE_NAMES[choice]) for choice in CHOICES})
     st.dataframe(table, hide_index=True, width="stretch", key="lesson_summary")
     st.download_button(_("Download CSV"), table.to_csv(index=False).encode(), file_name="mnistlab-lesson.csv",
-                       mime="text/csv", key="lesson_csv")
+                       mime="text/csv", key="lesson_csv", on_click="ignore")  # no rerun: the file is what was shown
