@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from mnistlab.curves import SMOOTHING, batch_losses, smoothed
-from mnistlab.i18n import N_, _, decimal, ngettext, number, percent
+from mnistlab.i18n import N_, _, decimal, decimal_mark, group_mark, ngettext, number, percent
 
 DIGITS = [str(d) for d in range(10)]
 FONT = dict(size=15)
@@ -41,7 +41,7 @@ def _base_layout(title: str, height: int = 380) -> dict:
     """`separators`: the decimal mark and thousands separator of the session's language, for ticks and hover texts."""
     return dict(title=dict(text=title, x=0.01), font=FONT, height=height, margin=dict(l=60, r=20, t=60, b=50),
                 legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0.0), hovermode="x unified",
-                separators=decimal(0.5, 1)[1] + number(1000)[1])
+                separators=decimal_mark() + group_mark())
 
 
 def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:

@@ -97,6 +97,23 @@ def number(value: int) -> str:
     return format_decimal(value, locale=_babel_locale())
 
 
+def short(value: float) -> str:
+    """A setting as short as it is exact ("0.001", "0,2"): Python's `g` format, with the language's decimal mark."""
+    return f"{value:g}".replace(".", decimal_mark())
+
+
+def decimal_mark() -> str:
+    from babel.numbers import get_decimal_symbol
+
+    return get_decimal_symbol(_babel_locale())
+
+
+def group_mark() -> str:
+    from babel.numbers import get_group_symbol
+
+    return get_group_symbol(_babel_locale())
+
+
 def when(moment: str, timezone: str | None = None) -> str:
     """An ISO timestamp (run.json's "created") as the language writes a date and time ("Dec 6, 2026, 8:29:42 PM",
     "6 de dez. de 2026 17:29:42"), in `timezone` (the browser's, "America/Sao_Paulo") when it is a known zone. What is

@@ -113,7 +113,7 @@ class Lesson:
 
     def votes(self, step: int, second: bool = False) -> dict[str, str]:
         """The votes of one vote: browser session tag → choice."""
-        return dict(self.state()["votes"].get(str(step), {}).get("second" if second else "first", {}))
+        return _votes(self.state(), step, second)
 
     def my_vote(self, person: Person, step: int, second: bool = False) -> str | None:
         return self.votes(step, second).get(person.tag)
@@ -203,7 +203,7 @@ class Lesson:
     @staticmethod
     def _phase_of(state: dict, step: int) -> str:
         """A step returned to: revealed if it was, else its question (its votes are kept)."""
-        return REVEALED if step in state.get("revealed", []) else QUESTION
+        return REVEALED if step in state["revealed"] else QUESTION
 
 
 def _valid(state: dict) -> dict:
@@ -222,6 +222,10 @@ def _valid(state: dict) -> dict:
     except (KeyError, TypeError, ValueError, AttributeError):
         return {"steps": [step.__dict__ for step in report_steps()], "step": 0, "phase": QUESTION, "votes": {},
                 "revealed": []}
+
+
+def _votes(state: dict, step: int, second: bool) -> dict[str, str]:
+    return dict(state["votes"].get(str(step), {}).get("second" if second else "first", {}))
 
 
 def split(votes: dict[str, str]) -> dict[str, int]:
@@ -285,22 +289,31 @@ def answer(step: Step, runs: list[Run], labels) -> Answer | None:
     return Answer(choice, real, result["sentence"], before.full and after.full)
 
 
+def predicted(first: dict[str, str], second: dict[str, str], choice: str) -> tuple[int, int]:
+    """How many of the class's last vote on a step (the second, if there was one) chose the answer, of how many."""
+    last = second or first
+    return sum(vote == choice for vote in last.values()), len(last)
+
+
 def _name(ref: str, runs: list[Run]) -> str:
-    found = network(ref, runs)
-    return found.name if found else ref[len(RUN):] if ref.startswith(RUN) else ref
+    """A step's network by name: a preset's is its ref; a run's is looked up (its id, if it is gone)."""
+    run_id = ref.removeprefix(RUN)
+    return ref if run_id == ref else next((run.name for run in runs if run.run_id == run_id), run_id)
 
 
-def summary(lesson: Lesson, runs: list[Run], labels) -> list[dict]:
+def summary(lesson: Lesson, runs: list[Run], labels, answer_of=None) -> list[dict]:
     """The lesson's end, one row per step: the question, the class's split in each vote, the answer (for a step that
-    was revealed) and the share of the class that predicted it in its last vote. No student is named."""
+    was revealed: `answer_of(step)`, `answer` by default — a page passes one that remembers) and the share of the
+    class that predicted it in its last vote. No student is named."""
+    answer_of = answer_of or (lambda step: answer(step, runs, labels))
     state, rows = lesson.state(), []
-    for number, step in enumerate(lesson.steps()):
+    for number, raw in enumerate(state["steps"]):
+        step = Step(**raw)
         names = [_name(ref, runs) for ref in (step.before, step.after)]
-        first, second = lesson.votes(number), lesson.votes(number, second=True)
-        found = answer(step, runs, labels) if number in state["revealed"] else None
-        last = second or first
+        first, second = _votes(state, number, False), _votes(state, number, True)
+        found = answer_of(step) if number in state["revealed"] else None
+        right, voted = predicted(first, second, found.choice) if found else (0, 0)
         rows.append({"step": number + 1, "question": question(*names), "first_vote": split(first),
                      "second_vote": split(second) if second else None, "answer": found.choice if found else None,
-                     "right": sum(vote == found.choice for vote in last.values()) / len(last) if found and last
-                     else None})
+                     "right": right / voted if voted else None})
     return rows

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .i18n import N_, _, decimal, number, percent
+from .i18n import N_, _, decimal_mark, number, percent
 from .spec import (Conv2D, Dense, Dropout, Experiment, Flatten, MaxPooling2D, RandomRotation, RandomTranslation,
                    RandomZoom, TrainConfig)
 
@@ -143,7 +143,7 @@ def epochs_text(epochs: float) -> str:
     """Epochs trained, for a sentence: "30", "1.33", "0.004" (a run stopped in its first epoch); with the language's
     decimal mark ("1,33")."""
     text = f"{epochs:.2f}".rstrip("0").rstrip(".") if epochs >= 0.01 or epochs == 0 else f"{epochs:.1g}"
-    return text.replace(".", decimal(0.5, 1)[1])
+    return text.replace(".", decimal_mark())
 
 
 def differences_from_report(preset: Preset, experiment: Experiment, epochs_run: float) -> list[str]:

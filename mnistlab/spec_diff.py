@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 
-from .i18n import N_, _, decimal, number
+from .i18n import N_, _, number, short
 from .spec import Experiment, Layer, TrainConfig, describe_layer
 
 
@@ -44,19 +44,14 @@ def _settings(seed: bool) -> list:
     values in the session's language."""
     return [
         (N_("optimizer"), lambda c: c.optimizer),
-        (N_("learning rate"), lambda c: _decimals(c.effective_learning_rate)),
+        (N_("learning rate"), lambda c: short(c.effective_learning_rate)),
         (N_("epochs"), lambda c: str(c.epochs)),
         (N_("batch"), lambda c: str(c.batch_size)),
-        (N_("validation split"), lambda c: _decimals(c.validation_split)),
+        (N_("validation split"), lambda c: short(c.validation_split)),
         (N_("early stopping"), lambda c: _("off") if c.early_stopping_patience is None
          else _("after {count} epochs without gain").format(count=c.early_stopping_patience)),
         (N_("training images"), lambda c: _("all") if c.train_limit is None else number(c.train_limit)),
     ] + ([(N_("seed"), lambda c: str(c.seed))] if seed else [])
-
-
-def _decimals(value: float) -> str:
-    """A setting as short as it is exact ("0.001", "0.2"), with the language's decimal mark."""
-    return f"{value:g}".replace(".", decimal(0.5, 1)[1])
 
 
 def told_apart(named: dict) -> dict:

@@ -43,12 +43,24 @@ def _shot(page, name):
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def _set_number(page, label, value):
+def _set_value(page, label, value):
+    """Type a value into the box labelled `label` and press Enter, as a person does, and look that the box shows it:
+    type again if a rerun took the keystrokes (the box is drawn anew when the page reruns; in CI a value once went
+    astray and Build's Train stayed disabled — issue 24, seam 7)."""
+    from playwright.sync_api import expect
+
     field = page.get_by_label(label, exact=True)
-    field.fill(str(value))
-    field.press("Enter")
-    time.sleep(0.3)
-    _settle(page)
+    for _attempt in range(3):
+        field.fill(str(value))
+        field.press("Enter")
+        time.sleep(0.3)
+        _settle(page)
+        try:
+            expect(field).to_have_value(str(value), timeout=5_000)
+            return
+        except AssertionError:
+            continue
+    expect(field).to_have_value(str(value))
 
 
 HOSTILE = "[click](https://evil.example/) ![x](https://evil.example/x.png) <b>bold</b>"
@@ -70,10 +82,10 @@ def test_build_train_compare_draw(server, store_home):
         page.goto(url)
         _settle(page)
         expect(page.get_by_text("Build a network").first).to_be_visible()
-        _set_number(page, "Epochs", 1)
+        _set_value(page, "Epochs", 1)
         page.get_by_text("Train on a slice").click()
         _settle(page)
-        _set_number(page, "training images", 20000)
+        _set_value(page, "training images", 20000)
         name = page.get_by_label("Run name", exact=True)
         name.fill("Browser CNN")
         name.press("Enter")

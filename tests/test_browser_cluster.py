@@ -8,7 +8,7 @@ import pytest
 from launch import CHROMIUM, CHROMIUM_ARGS, READY, start_server, stop_server
 from mnistlab.executor import Cluster
 from mnistlab.store import RunStore
-from test_browser import _set_number, _settle, _shot, _tensorflow_loaded
+from test_browser import _set_value, _settle, _shot, _tensorflow_loaded
 
 
 @pytest.fixture
@@ -31,11 +31,11 @@ def test_two_seeds_train_at_once_on_two_workers_and_the_train_page_shows_both(cl
             page.set_default_timeout(60_000)
             page.goto(url)
             _settle(page)
-            _set_number(page, "Epochs", 10)
+            _set_value(page, "Epochs", 10)
             page.get_by_text("Train on a slice").click()
             _settle(page)
-            _set_number(page, "training images", 6000)
-            _set_number(page, "Repeat × N", 2)
+            _set_value(page, "training images", 6000)
+            _set_value(page, "Repeat × N", 2)
             page.get_by_role("button", name="Train", exact=True).click()
 
             # two runs in flight, told apart by seed, each with its Stop and its own live progress (ten epochs each:

@@ -12,7 +12,7 @@ import pytest
 from conftest import copy_run
 from launch import CHROMIUM, CHROMIUM_ARGS, READY, start_server, stop_server
 from mnistlab.store import RunStore
-from test_browser import _shot
+from test_browser import _set_value, _shot
 
 ROW, HEADER = 35, 35  # px: st.dataframe's row and header heights
 
@@ -65,25 +65,14 @@ def _tick(page, label: str) -> None:
     """Tick a box as a person does: click its label, and click again if the box did not tick. In CI (two workers)
     a first click on a "Yes, delete all" box left it unticked in the browser, in two tests — the browser lost it,
     not the server (which would have left the box ticked and the button disabled); see issue 24, seam 7."""
-    from playwright.sync_api import expect
-
     box = page.get_by_role("checkbox", name=label)
-    for _ in range(3):
-        page.get_by_text(label).click()
-        try:
-            expect(box).to_be_checked(timeout=5_000)
-            return
-        except AssertionError:
-            continue
-    expect(box).to_be_checked()
+    _click_until(page, page.get_by_text(label), box.is_checked, seconds=5)
 
 
 def _click_until(page, button, done, seconds: float = 20) -> None:
     """Click a button as a person does: click, and click again if nothing happened (`done()` still false) while the
     button is still there to click — the same lost click as `_tick`'s (issue 24, seam 7), seen once on "Delete all
     drawings" in CI."""
-    import time
-
     for _attempt in range(3):
         button.click()
         deadline = time.monotonic() + seconds
@@ -94,24 +83,6 @@ def _click_until(page, button, done, seconds: float = 20) -> None:
         if not button.count() or not button.is_enabled():
             break
     assert done()
-
-
-def _fill(page, label: str, value) -> None:
-    """Type a value into a box and press Enter, as a person does, and look that the box shows it (type again if a
-    rerun took the keystrokes: the box is drawn anew when the page reruns)."""
-    from playwright.sync_api import expect
-
-    box = page.get_by_label(label, exact=True)
-    for _attempt in range(3):
-        box.fill(str(value))
-        box.press("Enter")
-        _settle(page)
-        try:
-            expect(box).to_have_value(str(value), timeout=5_000)
-            return
-        except AssertionError:
-            continue
-    expect(box).to_have_value(str(value))
 
 
 def _choose(page, label, option):
@@ -209,9 +180,9 @@ def test_pages_follow_runs_started_renamed_or_queued_elsewhere(classroom, browse
     # Five epochs: still training when the Report's button is clicked below. A one-epoch run could finish at that
     # moment, and the Report's own redraw for it (follow_runs) would swallow the click (seen once in 12 full runs).
     for label, value in (("Epochs", 5), ("Batch size", 256)):
-        _fill(teacher, label, value)
+        _set_value(teacher, label, value)
     _tick(teacher, "Train on a slice")
-    _fill(teacher, "Run name", "Started in another tab")
+    _set_value(teacher, "Run name", "Started in another tab")
     train = teacher.get_by_role("button", name="Train", exact=True)
     if not train.is_enabled():  # say why (in CI it stayed disabled once): the page's own error
         raise AssertionError(teacher.get_by_test_id("stMain").inner_text()[:3000])

@@ -3,11 +3,11 @@ teacher closes the vote (the split appears), may hold a second vote after discus
 the store's runs. The rights are checked by mnistlab.lesson, whatever the page shows."""
 
 import charts
-from common import follow_runs, md, show_figure, st, store, test_labels, worker
+from common import current_language, md, show_figure, st, store, test_labels, worker
 from language import fragment
 from mnistlab.i18n import _, ngettext, number
 from mnistlab.lesson import (CHOICE_NAMES, CHOICES, CLOSED, QUESTION, REVEALED, RUN, SECOND_CLOSED, SECOND_VOTE,
-                             VOTE, Lesson, Step, answer, network, question, report_steps, split, summary)
+                             VOTE, Lesson, Step, answer, network, predicted, question, report_steps, split, summary)
 from mnistlab.presets import PRESETS
 from mnistlab.reproduce import CLAIMS
 from mnistlab.roles import Refused
@@ -29,17 +29,33 @@ def _act(action, *args) -> None:
     st.rerun()
 
 
+def _versions() -> tuple:
+    """The lesson's and the store's: a step opened, a vote cast or closed, an answer revealed, or a run (quick
+    versions) finished anywhere changes them."""
+    return lesson.version(), store().listed_version()
+
+
 @fragment(run_every=1.0)
-def _follow_the_lesson(seen) -> None:
-    """Every browser follows the lesson: a step opened, a vote cast or closed, an answer revealed anywhere redraws
-    this page within a second."""
-    if lesson.version() != seen:
+def _follow(seen: tuple) -> None:
+    """Every browser follows the lesson and the store in one look a second (common.follow_runs' look, and the
+    lesson's): either changed redraws the page. The versions are taken in the page's own run (see follow_runs)."""
+    if _versions() != seen:
         st.rerun(scope="app")
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _answer(before: str, after: str, store_version: int, language: str):
+    """A step's answer, worked out once for every session while the store is unchanged (each vote redraws every
+    student's page, and the lesson's end lists the answer of every revealed step)."""
+    return answer(Step(before, after), store().list_runs().runs, test_labels())
+
+
+def _answer_of(step: Step):
+    return _answer(step.before, step.after, store().listed_version(), current_language())
+
+
 st.title(_("Lesson"))
-_follow_the_lesson(lesson.version())
-follow_runs("lesson")  # quick versions trained meanwhile answer the step as soon as they end
+_follow(_versions())
 if "lesson_error" in st.session_state:
     st.error(st.session_state.pop("lesson_error"), icon=":material/block:")
 at_step, step, phase = lesson.current()
@@ -83,7 +99,7 @@ if phase in (CLOSED, SECOND_VOTE, SECOND_CLOSED, REVEALED):  # never while the f
         shown[_("Second vote")] = list(split(second_votes).values())
     show_figure(charts.vote_bars(names, shown, _("How the class voted"), _("votes")), key="lesson_split")
 
-found = answer(step, runs, test_labels()) if phase == REVEALED else None
+found = _answer_of(step) if phase == REVEALED else None
 if phase == REVEALED:
     if found is None:
         st.warning(md(_("No finished runs of {before} and {after} in the store yet to answer with. The teacher can "
@@ -98,10 +114,9 @@ if phase == REVEALED:
         if not found.full:
             st.caption(_("From quick versions trained on a slice of MNIST: this verdict is about them, not about the "
                          "report's full training."))
-        last = second_votes or first_votes
-        predicted = sum(vote == found.choice for vote in last.values())
-        st.metric(_("The class predicted it"), f"{predicted} / {len(last)}",
-                  help=_("of the class's last vote on this step") if last else None)
+        right, voted = predicted(first_votes, second_votes, found.choice)
+        st.metric(_("The class predicted it"), f"{right} / {voted}",
+                  help=_("of the class's last vote on this step") if voted else None)
     if after.finding:
         st.info(_("The report: {finding}").format(finding=_(after.finding)), icon=":material/description:")
 
@@ -150,7 +165,7 @@ if me.runs_the_class:
             _act(lesson.use_steps, report_steps())
 
 with st.expander(_("The lesson so far"), icon=":material/summarize:"):
-    rows = summary(lesson, runs, test_labels())
+    rows = summary(lesson, runs, test_labels(), _answer_of)
     table = lesson_table(rows, {choice: _(CHOICE_NAMES[choice]) for choice in CHOICES})
     st.dataframe(table, hide_index=True, width="stretch", key="lesson_summary")
     st.download_button(_("Download CSV"), table.to_csv(index=False).encode(), file_name="mnistlab-lesson.csv",

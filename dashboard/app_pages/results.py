@@ -13,7 +13,7 @@ from common import (STATUS_ICONS, RunStatus, clock, follow_runs, look_inside, ru
 from tables import four_places, layer_columns, layer_frame
 from mnistlab.build import model_name
 from mnistlab.export import script_for
-from mnistlab.i18n import _, decimal, ngettext, number, percent, when
+from mnistlab.i18n import _, decimal, ngettext, number, percent, short, when
 from mnistlab.presets import differences_from_report, epochs_text, matching_preset
 from mnistlab.spec import validate
 
@@ -155,8 +155,8 @@ config = run.experiment.config
 st.dataframe(layer_frame(validate(run.experiment)), hide_index=True, width="stretch", key="results_spec",
              column_config=layer_columns())
 st.caption(_("{optimizer}, learning rate {lr}, batch {batch}, validation split {split}, seed {seed}").format(
-    optimizer=config.optimizer, lr=f"{config.effective_learning_rate:g}".replace(".", decimal(0.5, 1)[1]),
-    batch=config.batch_size, split=f"{config.validation_split:g}".replace(".", decimal(0.5, 1)[1]), seed=config.seed))
+    optimizer=config.optimizer, lr=short(config.effective_learning_rate), batch=config.batch_size,
+    split=short(config.validation_split), seed=config.seed))
 
 st.subheader(_("Take it home"))
 stem = model_name(run.name)  # a file name made of letters, digits and underscores, whatever the run is called
