@@ -68,7 +68,7 @@ def _download(page, button) -> str:
 def _split(page) -> list[str]:
     """The numbers on the split's bars, in the order Better, The same, Worse."""
     chart = page.locator(".js-plotly-plot", has=page.locator("text=How the class voted"))
-    expect(chart).to_be_visible()
+    expect(chart).to_be_visible(timeout=30_000)  # the page's first chart: Plotly is loaded then (slow under CI's load)
     return chart.locator(".bartext").all_text_contents()
 
 
