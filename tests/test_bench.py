@@ -22,6 +22,7 @@ SMOKE_RUNS = {
     "cluster.py": (["--smoke"], "worker(s): "),
     "report_page.py": (["--runs", "20", "--repeats", "1"], "the Report page's store work"),
     "quick_cnn.py": (["--smoke"], "quick CNN over 1 seed(s)"),
+    "lost_clicks.py": (["--smoke", "--home", "{trained}"], "fastReruns = false (the dashboard's setting)"),
 }
 
 
