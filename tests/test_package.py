@@ -65,6 +65,7 @@ def test_serve_uses_the_checkouts_streamlit_settings():
     config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
     flat = {f"{section}.{key}": value for section, table in config.items() for key, value in table.items()}
     assert flat == STREAMLIT_SETTINGS
+    assert flat["runner.fastReruns"] is False  # one script thread per session: no click lost (bench/lost_clicks.py)
 
 
 def test_the_command_works_from_another_folder_and_its_version_is_the_packages(tmp_path):

@@ -13,10 +13,12 @@ from .common import CliError, command
 
 # The project's Streamlit settings (the checkout's .streamlit/config.toml says the same; a test checks it), given as
 # flags, so that `mnistlab serve` has them from any folder: only this machine, XSRF protection on, no usage
-# statistics, and no full garbage collection after every script run (docs/benchmarks.md).
+# statistics, no full garbage collection after every script run (docs/benchmarks.md), and one script thread per
+# session, so that no click is lost (no fast reruns: see the config file).
 STREAMLIT_SETTINGS = {
     "server.address": "127.0.0.1", "server.port": 8501, "server.headless": True,
     "server.enableXsrfProtection": True, "server.enableCORS": True, "runner.postScriptGC": False,
+    "runner.fastReruns": False,
     "browser.gatherUsageStats": False, "client.toolbarMode": "minimal", "theme.base": "light",
 }
 LAN_ADDRESS = "0.0.0.0"
