@@ -106,17 +106,33 @@ def follow_runs(page: str, enabled: bool = True) -> None:
     The version is taken here, in the page's own run, which draws the store as it is: only the fragment's later looks
     redraw the app. Were the check made in this run, a change since the last look would rerun the app in the middle
     of the run that a person's click started, and Streamlit would drop the click (5 of 5 "Look inside" clicks on
-    Results were lost while a run was renamed every 0.4 s; tests/test_browser_seams.py)."""
+    Results were lost while a run was renamed every 0.4 s; tests/test_browser_seams.py). The fragment's call in this
+    run does not look again either: a run renamed between the two looks did the same, 1 click in about 100
+    (docs/benchmarks.md, "Lost clicks")."""
     key = f"follow_{page}"
     st.session_state[key] = store().listed_version()
     if enabled:
+        drawn_by_the_page("follow")
         _follow(key)
+
+
+def drawn_by_the_page(follower: str) -> None:
+    """Mark the next call of a follower fragment as part of the page's own run (see fragment_looks)."""
+    st.session_state[f"{follower}_in_page_run"] = True
+
+
+def fragment_looks(follower: str) -> bool:
+    """Whether this call of a follower fragment is one of its own runs, which may redraw the app — not its call in
+    the page's own run, marked just before by drawn_by_the_page: a rerun there would cost the click that run is for."""
+    return not st.session_state.pop(f"{follower}_in_page_run", False)
 
 
 @st.fragment(run_every=FOLLOW_EVERY)
 def _follow(key: str) -> None:
+    if not fragment_looks("follow"):
+        return
     seen, now = st.session_state[key], store().listed_version()
-    if seen != now:  # (never true in the page's own run: follow_runs has just taken the version)
+    if seen != now:
         st.session_state[key] = now
         st.rerun(scope="app")
 
@@ -224,4 +240,4 @@ def go_to_results(run_id: str) -> None:
 __all__ = ["st", "md", "store", "worker", "test_set", "predictor", "shared_figure", "follow_runs",
            "distinct_names", "show_figure", "fork_in_build", "run_label", "show_warnings", "clock",
            "go_to_results", "look_inside", "projector_on", "model_label", "INSIDE_DRAWING", "INSIDE_TEST_IMAGE",
-           "StoreError", "Run", "status_name"]
+           "StoreError", "Run", "status_name", "drawn_by_the_page", "fragment_looks"]

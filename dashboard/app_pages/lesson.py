@@ -3,7 +3,7 @@ teacher closes the vote (the split appears), may hold a second vote after discus
 the store's runs. The rights are checked by mnistlab.lesson, whatever the page shows."""
 
 import charts
-from common import current_language, md, show_figure, st, store, test_labels, worker
+from common import current_language, drawn_by_the_page, fragment_looks, md, show_figure, st, store, test_labels, worker
 from language import fragment
 from mnistlab.i18n import _, ngettext, number
 from mnistlab.lesson import (CHOICE_NAMES, CHOICES, CLOSED, QUESTION, REVEALED, RUN, SECOND_CLOSED, SECOND_VOTE,
@@ -39,7 +39,7 @@ def _versions() -> tuple:
 def _follow(seen: tuple) -> None:
     """Every browser follows the lesson and the store in one look a second (common.follow_runs' look, and the
     lesson's): either changed redraws the page. The versions are taken in the page's own run (see follow_runs)."""
-    if _versions() != seen:
+    if fragment_looks("lesson") and _versions() != seen:
         st.rerun(scope="app")
 
 
@@ -55,6 +55,7 @@ def _answer_of(step: Step):
 
 
 st.title(_("Lesson"))
+drawn_by_the_page("lesson")
 _follow(_versions())
 if "lesson_error" in st.session_state:
     st.error(st.session_state.pop("lesson_error"), icon=":material/block:")
