@@ -491,6 +491,21 @@ def test_inside_from_results_looks_at_the_chosen_test_image(home_with_run):
     assert f"It reads a **{y_test[index]}**" in _texts(at)  # a 7 the model reads right, by the gallery's choice
 
 
+def test_a_store_that_changes_during_a_click_s_run_never_costs_the_click(home_with_run, monkeypatch):
+    """Seam 7 (issue 24): every page follows the store (common.follow_runs), and a change it sees reruns the app.
+    Were that rerun to happen in the run a click started, Streamlit would reset the click's trigger and the click
+    would be lost. Here the store changes right after the click's run has looked at it (a run renamed in another
+    tab, say), as it does now and then in a class where runs start, end and are renamed all the time."""
+    from mnistlab.store import RunStore
+
+    at = _app("results")
+    looks = iter([1_000])  # the click's run sees version 1000; any later look, 1001
+    monkeypatch.setattr(RunStore, "listed_version", lambda self: next(looks, 1_001))
+    at.button(key="results_inside").click().run()
+    _no_exceptions(at)
+    assert [radio.key for radio in at.radio] == ["inside_source"], "the click was lost: still on Results"
+
+
 def test_inside_a_linear_network_is_ten_templates(store_home):
     """MLP 1's lesson: a network with linear hidden layers is one linear map; the page shows its ten templates and
     says why that caps its accuracy."""

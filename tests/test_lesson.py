@@ -206,3 +206,20 @@ def test_a_lesson_of_ones_own_compares_two_runs_of_the_store(trained_store, stor
     found = answer(lesson.steps()[0], runs, labels)
     assert found.choice == "better" and found.real
     assert network(RUN + "20200101-000000-gone-0000", runs) is None
+
+
+def test_a_vote_is_never_lost_to_a_store_that_changes_during_its_run(store_home, monkeypatch):
+    """Seam 7 (issue 24): the lesson page follows the lesson and the store, and a change reruns the app. Were that
+    rerun to happen in the run a click started, the click (here a student's vote) would be lost. The store changes
+    right after the vote's run has looked at it, as it does in a class where runs start and end all the time."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("MNISTLAB_CLASSROOM", "1")
+    Lesson(store_home).open_vote(TEACHER)
+    student = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=60)
+    student.switch_page("app_pages/lesson.py").run()
+    looks = iter([1_000])  # the vote's run sees version 1000; any later look, 1001
+    monkeypatch.setattr(RunStore, "listed_version", lambda self: next(looks, 1_001))
+    student.button(key="lesson_vote_better").click().run()
+    assert not student.exception, [e.value for e in student.exception]
+    assert split(Lesson(store_home).votes(0)) == {"better": 1, "same": 0, "worse": 0}, "the vote was lost"
