@@ -8,7 +8,6 @@ Screenshots of each page land in artifacts/ (not committed).
 
 import os
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -44,22 +43,13 @@ def _shot(page, name):
 
 
 def _set_value(page, label, value):
-    """Type a value into the box labelled `label` and press Enter, as a person does, and look that the box shows it:
-    type again if a rerun took the keystrokes (the box is drawn anew when the page reruns; in CI a value once went
-    astray and Build's Train stayed disabled — issue 24, seam 7)."""
+    """Type a value into the box labelled `label` and press Enter, as a person does, and see that the box shows it."""
     from playwright.sync_api import expect
 
     field = page.get_by_label(label, exact=True)
-    for _attempt in range(3):
-        field.fill(str(value))
-        field.press("Enter")
-        time.sleep(0.3)
-        _settle(page)
-        try:
-            expect(field).to_have_value(str(value), timeout=5_000)
-            return
-        except AssertionError:
-            continue
+    field.fill(str(value))
+    field.press("Enter")
+    _settle(page)
     expect(field).to_have_value(str(value))
 
 

@@ -13,7 +13,7 @@ from mnistlab.drawings import Drawings
 from mnistlab.store import RunStore
 from test_browser import _shot
 from test_browser_inside import _stroke
-from test_browser_seams import _choose, _click_until, _page, _settle, _tick, browser  # noqa: F401  (a fixture)
+from test_browser_seams import _choose, _expand, _page, _settle, _tick, browser  # noqa: F401  (a fixture)
 
 TOKEN = "a-teacher-token-for-the-test-only-0123456789"
 TEACHER_RECORD = {"role": "teacher", "tag": "feedf00d"}
@@ -67,7 +67,7 @@ def test_a_student_cannot_rename_or_delete_the_teachers_run_nor_the_class_set(cl
 
     page.get_by_role("link", name="Class test").click()
     _settle(page)
-    page.get_by_text("The drawings (2): browse, export, undo your own").click()
+    _expand(page, "The drawings (2): browse, export, undo your own")
     expect(page.get_by_text("none of these drawings of a 0 is yours")).to_be_visible()
     for name in ("Delete drawing", "Delete all drawings", "Import"):
         expect(page.get_by_role("button", name=name, exact=True)).to_have_count(0)
@@ -161,12 +161,13 @@ def test_the_teacher_renames_any_run_and_deletes_the_class_set(class_server, bro
     assert RunStore(store_home).load(teachers).name == "Renamed by the teacher"
     teacher.get_by_role("link", name="Class test").click()
     _settle(teacher)
-    teacher.get_by_text("The drawings (2): browse, delete, export, import").click()
+    _expand(teacher, "The drawings (2): browse, delete, export, import")
     expect(teacher.get_by_text("Import an .npz of drawings")).to_be_visible()
     _tick(teacher, "Yes, delete all 2 drawings")
     expect(teacher.get_by_role("button", name="Delete all drawings")).to_be_enabled(timeout=30_000)
-    _click_until(teacher, teacher.get_by_role("button", name="Delete all drawings"),
-                 lambda: Drawings(store_home).count() == 0)
+    teacher.get_by_role("button", name="Delete all drawings").click()
+    expect(teacher.get_by_text("No drawings yet").first).to_be_visible()
+    assert Drawings(store_home).count() == 0
 
 
 def test_a_student_deletes_a_drawing_they_saved(class_server, browser, store_home):
@@ -189,7 +190,7 @@ def test_a_student_deletes_a_drawing_they_saved(class_server, browser, store_hom
 
     student.get_by_role("link", name="Class test").click()
     _settle(student)
-    student.get_by_text("The drawings (3): browse, export, undo your own").click()
+    _expand(student, "The drawings (3): browse, export, undo your own")
     _pill(student, "Digit", "1")
     student.get_by_text(re.compile(r"Yes, delete drawing #\d+ \(a 1\)")).click()
     _settle(student)

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from launch import start_server, stop_server
 from test_browser_inside import _stroke
-from test_browser_seams import _page, _settle, _tick, browser  # noqa: F401  (a fixture)
+from test_browser_seams import _expand, _page, _settle, _tick, browser  # noqa: F401  (a fixture)
 
 
 def _draw_label_save(page, points, digit):
@@ -56,7 +56,7 @@ def test_the_teacher_exports_clears_and_imports_the_set(browser, trained_store, 
     process, url = start_server(store_home)
     try:
         page = _page(browser, url, "class_test", height=1000)
-        page.get_by_text("The drawings (3)").click()
+        _expand(page, "The drawings (3)")
         _settle(page)
         with page.expect_download() as exported:
             page.get_by_role("button", name="Download as .npz").click()
@@ -70,7 +70,7 @@ def test_the_teacher_exports_clears_and_imports_the_set(browser, trained_store, 
         page.get_by_role("button", name="Delete all drawings").click()
         page.get_by_text("No drawings yet").first.wait_for()
         assert Drawings(store_home).all() == []
-        page.get_by_text("The drawings (0)").click()
+        _expand(page, "The drawings (0)")
         _settle(page)
         page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(saved))
         _settle(page)

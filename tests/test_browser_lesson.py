@@ -16,7 +16,7 @@ from mnistlab.store import RunStore
 from test_browser import _shot
 from test_browser_classroom import TOKEN
 from test_browser_phone import PHONE
-from test_browser_seams import _page, _settle, browser  # noqa: F401  (browser is a fixture)
+from test_browser_seams import _expand, _page, _settle, browser  # noqa: F401  (browser is a fixture)
 from test_lesson import _runs_of
 
 CLASS = {"MNISTLAB_CLASSROOM": "1", "MNISTLAB_TEACHER_TOKEN": TOKEN}
@@ -49,17 +49,7 @@ def _student_on_a_phone(browser, url):
 
 
 def _download(page, button) -> str:
-    """Click a download button and read the file, clicking again if no download began (the click lost, as seam 7's
-    were in CI once)."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    for _attempt in range(2):
-        try:
-            with page.expect_download(timeout=20_000) as download:
-                button.click()
-            return download.value.path().read_text()
-        except PlaywrightTimeout:
-            continue
+    """Click a download button, as a person does, and read the file."""
     with page.expect_download() as download:
         button.click()
     return download.value.path().read_text()
@@ -130,7 +120,7 @@ def test_a_class_predicts_votes_and_sees_the_answer(lesson_store, store_home, br
         expect(teacher.get_by_text("The report: Eight times more hidden units barely help")).to_be_visible()
         _shot(teacher, "lesson-projector-3-after-the-reveal")
 
-        teacher.get_by_text("The lesson so far").click()
+        _expand(teacher, "The lesson so far")
         csv_button = teacher.get_by_role("button", name="Download CSV")
         expect(csv_button).to_be_visible()
         rows = list(csv.DictReader(io.StringIO(_download(teacher, csv_button))))

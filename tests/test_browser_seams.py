@@ -3,8 +3,10 @@
 One server per test, on a store of five runs of one trained model (copies named Run A to Run D, and the original).
 """
 
+import itertools
 import json
 import re
+import threading
 import time
 
 import pytest
@@ -56,33 +58,35 @@ def _page(browser, url, path="", width=1280, height=720):
     return page
 
 
+EXPANDERS_STILL = """() => [...document.querySelectorAll("[data-testid='stExpander'] details")]
+    .every(details => details.getAnimations().length === 0)"""
+
+
 def _settle(page):
+    """Wait until the page has run and no expander is still growing or shrinking to its new content (see _expand)."""
     page.wait_for_timeout(300)
     page.wait_for_selector(READY, timeout=60_000)
+    page.wait_for_function(EXPANDERS_STILL)
 
 
 def _tick(page, label: str) -> None:
-    """Tick a box as a person does: click its label, and click again if the box did not tick. In CI (two workers)
-    a first click on a "Yes, delete all" box left it unticked in the browser, in two tests — the browser lost it,
-    not the server (which would have left the box ticked and the button disabled); see issue 24, seam 7."""
-    box = page.get_by_role("checkbox", name=label)
-    _click_until(page, page.get_by_text(label), box.is_checked, seconds=5)
+    """Tick a box as a person does, with one click on its label, and see it ticked."""
+    from playwright.sync_api import expect
+
+    page.get_by_text(label).click()
+    expect(page.get_by_role("checkbox", name=label)).to_be_checked()
 
 
-def _click_until(page, button, done, seconds: float = 20) -> None:
-    """Click a button as a person does: click, and click again if nothing happened (`done()` still false) while the
-    button is still there to click — the same lost click as `_tick`'s (issue 24, seam 7), seen once on "Delete all
-    drawings" in CI."""
-    for _attempt in range(3):
-        button.click()
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if done():
-                return
-            page.wait_for_timeout(200)
-        if not button.count() or not button.is_enabled():
-            break
-    assert done()
+def _expand(page, title: str) -> None:
+    """Open an expander as a person does: click its title, then wait until it has opened. Streamlit animates the
+    opening (its box grows for half a second, the content clipped meanwhile); a click inside it before then made
+    Playwright scroll the clipped box to the target, whose scroll the growing box then undid between the mouse's press
+    and release — a lost click (issue 24, seam 7; a person cannot click what is still hidden). An open expander
+    whose content changes size animates the same way: _settle waits for that."""
+    page.get_by_text(title).click()
+    details = page.get_by_test_id("stExpander").filter(has=page.get_by_text(title)).locator("details")
+    page.wait_for_function("details => details.open", arg=details.element_handle())
+    page.wait_for_function(EXPANDERS_STILL)
 
 
 def _choose(page, label, option):
@@ -190,17 +194,45 @@ def test_pages_follow_runs_started_renamed_or_queued_elsewhere(classroom, browse
     started = time.perf_counter()
     expect(watcher.get_by_text("Training Started in another tab").first).to_be_visible(timeout=30_000)
     print(f"idle Train page showed the run {time.perf_counter() - started:.1f} s after the click in the other tab")
-    # The Report redraws itself (follow_runs) within FOLLOW_EVERY of the run's start; a click in that redraw could be
-    # swallowed (seam 7: much rarer since 5e79dc8, but one click in five was still lost once under CI's load), so the
-    # teacher clicks once it has happened, as a person would.
-    report.wait_for_timeout(2_000)
-    _settle(report)
+    # The Report redraws itself (follow_runs) within FOLLOW_EVERY of the run's start: the click may land in that
+    # redraw, and must not be lost there (seam 7).
     report.get_by_role("button", name="CNN 1", exact=True).click()  # queued behind the running one
     _settle(report)
     other_report = _page(browser, url, "report")
     expect(other_report.get_by_role("button", name="CNN 1 (queued)")).to_be_visible()
     expect(report.get_by_role("button", name="CNN 1 (queued)")).to_be_visible(timeout=5_000)
     _shot(watcher, "seams-train-followed")
+
+
+def test_a_redraw_for_a_run_changed_elsewhere_never_costs_a_click(classroom, browser, store_home):
+    """Seam 7: while a run is renamed elsewhere every 0.4 s (each rename redraws every page that follows the store),
+    each of eight clicks on Results' "Look inside", at different moments of those redraws, opens Inside. Before
+    fast reruns were turned off and the followers' own look was fixed, about one click in a hundred was lost here
+    (docs/benchmarks.md, "Lost clicks"); tests/test_dashboard.py has the deterministic twin of this test."""
+    from playwright.sync_api import expect
+
+    url, names = classroom
+    store, done = RunStore(store_home), threading.Event()
+
+    def rename_again_and_again():
+        for turn in itertools.count():
+            if done.wait(0.4):
+                return
+            store.rename(names["Run A"], f"Renamed {turn} times")
+
+    renamer = threading.Thread(target=rename_again_and_again)
+    renamer.start()
+    try:
+        page = _page(browser, url, "results")
+        for click in range(8):
+            page.wait_for_timeout(50 * click)  # not a wait for something: each click at another moment of the renames
+            page.get_by_role("button", name="Look inside").click()
+            expect(page.get_by_role("heading", name="Inside the network")).to_be_visible(timeout=30_000)
+            page.go_back()
+            _settle(page)
+    finally:
+        done.set()
+        renamer.join()
 
 
 def test_open_in_build_forks_a_run(classroom, browser):
