@@ -94,9 +94,10 @@ def cpu_of(server: int) -> tuple[float, float]:
     return cpu_seconds(server), cpu_seconds(child) if child else 0.0
 
 
-def store_with_models(home: str, count: int, given: str | None = None) -> None:
-    """`count` of the report's presets, trained one epoch on 3,000 images each (every model the table shows); or,
-    with `given` (a store: --home), a copy of its runs (the smoke test passes the one its session trained)."""
+def store_with_models(home: str, count: int, given: str | None = None, presets: list[str] = MODEL_PRESETS) -> None:
+    """The first `count` of `presets` (by default the report's, every model the table shows), trained one epoch on
+    3,000 images each; or, with `given` (a store: --home), a copy of its runs (the smoke test passes the one its
+    session trained)."""
     if given:
         import shutil
 
@@ -108,7 +109,7 @@ def store_with_models(home: str, count: int, given: str | None = None) -> None:
     from mnistlab.train import train
 
     store = RunStore(home)
-    for name in MODEL_PRESETS[:count]:
+    for name in presets[:count]:
         experiment = get_preset(name).experiment
         experiment = replace(experiment, config=replace(experiment.config, epochs=1, train_limit=3000))
         run_id = store.create_run(experiment)

@@ -25,13 +25,11 @@ import argparse
 import itertools
 import multiprocessing
 import re
-import shutil
 import tempfile
 import threading
 import time
-from dataclasses import replace
-from pathlib import Path
 
+from classroom import store_with_models
 from common import machine, median, settle
 
 from launch import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
@@ -41,24 +39,11 @@ RENAME_EVERY = 0.4  # seconds
 
 def store_of_two_runs(home: str, given: str | None = None) -> str:
     """MLP 1 trained twice (one epoch, 3,000 images): the one Results shows, and one to rename; or, with `given` (a
-    store: --home), a copy of its runs (the smoke test passes the one its session trained). Returns the oldest run,
-    the one renamed (Results opens on the newest)."""
+    store: --home), a copy of its runs. Returns the oldest run, the one renamed (Results opens on the newest)."""
     from mnistlab.store import RunStore
 
-    if given:
-        shutil.copytree(Path(given) / "runs", Path(home) / "runs")
-        return RunStore(home).list_runs().runs[-1].run_id
-    from mnistlab.presets import get_preset
-    from mnistlab.recorder import RunRecorder
-    from mnistlab.train import train  # TensorFlow: only when training
-
-    store, experiment = RunStore(home), get_preset("MLP 1").experiment
-    experiment = replace(experiment, config=replace(experiment.config, epochs=1, train_limit=3000))
-    ids = []
-    for _turn in range(2):
-        ids.append(store.create_run(experiment))
-        train(experiment, [RunRecorder(store, ids[-1])])
-    return ids[0]  # the older: Results opens on the newest
+    store_with_models(home, 2, given, presets=["MLP 1", "MLP 1"])
+    return RunStore(home).list_runs().runs[-1].run_id
 
 
 def spin(stop) -> None:
